@@ -1,0 +1,173 @@
+"""Minimisation (``fix`` and ``break``): the smallest configuration that keeps an outcome.
+
+The problem is ddmin's (Zeller and Hildebrandt, "Simplifying and Isolating
+Failure-Inducing Input", IEEE TSE 28(2), 2002, section 3): starting from all
+changes, which we know give the *target* outcome (GOOD for ``fix``, BAD for
+``break``), find a subset that still does and from which no single change can be
+removed. We solve it as adaptive group testing rather than with ddmin's
+fixed granularity:
+
+* ``kept`` is the current configuration, known to give the target. Its changes
+  are either *undecided* (``todo``) or *needed* (removing one alone loses the
+  target).
+* A *chunk* of undecided changes is removed in one request. If the target
+  holds, the whole chunk is gone. If not, the chunk holds something needed, and
+  binary splitting finds one needed change in about log2(chunk) requests,
+  removing the halves that turn out not to matter on the way (Hwang's
+  generalised binary splitting, 1972).
+* Chunk sizes adapt to the density of needed changes seen so far: after a
+  needed change is found the rest is tried in one piece (the common case of a
+  single cause costs one request), and where needed changes are dense, chunks
+  shrink down to single changes.
+* Splits fall on the shallowest cut of the change tree (``Space.split``), so
+  whole subtrees go before their parts, and a change inside an added container
+  is only looked at once the container is known to matter.
+
+Under a monotone test every needed change stays needed as ``kept`` shrinks, so
+the result is 1-minimal. We do not take that on trust: at the end each needed
+change is removed alone from the final ``kept`` with a real request (answers
+already known are reused). If one of those removals keeps the target (the test
+is not monotone), it is dropped and the others go back to ``todo``; ``kept``
+only ever shrinks, so this terminates. The result is *proven* minimal only when
+every such check got a definite answer (not UNRESOLVED).
+
+An UNRESOLVED answer is treated as "not the target" for deciding (the chunk
+stays), but a split that started from one does not assume the other half holds
+the needed change: that half goes back to ``todo`` instead.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from reqbisect.outcome import Outcome
+from reqbisect.search.engine import Ask, Best, Done, Step
+from reqbisect.search.space import Config, Space
+
+
+@dataclass(frozen=True, slots=True)
+class _State:
+    space: Space
+    target: Outcome
+    base: Config
+    kept: Config
+    todo: tuple[int, ...]
+    needed: tuple[int, ...] = ()
+    found: int = 0
+    decided: int = 0
+    tried_rest: bool = False
+
+    def best(self, minimal: bool = False) -> Best:
+        if self.target is Outcome.GOOD:
+            return Best(good=self.kept, bad=self.base, minimal=minimal)
+        return Best(good=self.base, bad=self.kept, minimal=minimal)
+
+    def p_good(self, p_target: float) -> float:
+        return p_target if self.target is Outcome.GOOD else 1.0 - p_target
+
+    def removing(self, chunk: tuple[int, ...]) -> _State:
+        """The state after ``chunk`` was removed with the target kept."""
+        kept = self.space.without(self.kept, chunk)
+        todo = tuple(i for i in self.todo if i in kept)
+        return replace(
+            self, kept=kept, todo=todo, decided=self.decided + len(self.todo) - len(todo)
+        )
+
+
+def minimise(space: Space, *, target: Outcome, start: Config | None = None) -> Step:
+    """The first step of a minimisation over ``space``.
+
+    Args:
+        space: the changes.
+        target: the outcome to keep (GOOD for ``fix``, BAD for ``break``).
+        start: the configuration known to give ``target``; all changes by default.
+            The empty configuration is assumed to give the opposite outcome.
+
+    Returns:
+        The first step, for :class:`reqbisect.search.engine.Search`.
+    """
+    if target is Outcome.UNRESOLVED:
+        raise ValueError("the target outcome must be GOOD or BAD")
+    kept = space.everything if start is None else start
+    state = _State(space=space, target=target, base=frozenset(), kept=kept, todo=tuple(sorted(kept)))
+    return _next_chunk(state)
+
+
+def _estimate(state: _State) -> float:
+    """Expected number of needed changes still among ``todo``."""
+    m = len(state.todo)
+    if state.decided == 0:
+        return 1.0
+    return max(1.0, state.found * m / state.decided)
+
+
+def _next_chunk(state: _State) -> Step:
+    if not state.todo:
+        return _verify(state, 0, True)
+    m = len(state.todo)
+    d = _estimate(state)
+    if not state.tried_rest and d < 2.0:
+        size = m
+        p_target = 0.5
+    elif m <= 2 * d - 2:
+        size = 1
+        p_target = 1.0 - d / m
+    else:
+        size = min(m, 2 ** int(math.log2((m - d + 1) / d)))
+        p_target = (1.0 - d / m) ** size
+    chunk = state.space.head(state.todo, size)
+    state = replace(state, tried_rest=True)
+    config = state.space.without(state.kept, chunk)
+
+    def then(outcome: Outcome) -> Step:
+        if outcome is state.target:
+            return _next_chunk(state.removing(chunk))
+        return _split(state, chunk, certain=outcome is state.target.opposite)
+
+    return Ask(config=config, p_good=state.p_good(p_target), then=then, best=state.best())
+
+
+def _split(state: _State, chunk: tuple[int, ...], *, certain: bool) -> Step:
+    """``chunk`` holds a needed change (``certain``) or might (an unresolved answer)."""
+    if len(chunk) == 1:
+        (change,) = chunk
+        state = replace(
+            state,
+            todo=tuple(i for i in state.todo if i != change),
+            needed=state.needed + (change,),
+            found=state.found + 1,
+            decided=state.decided + 1,
+            tried_rest=False,
+        )
+        return _next_chunk(state)
+    first, second = state.space.split(chunk, 2)
+    config = state.space.without(state.kept, first)
+
+    def then(outcome: Outcome) -> Step:
+        if outcome is state.target:
+            after = state.removing(first)
+            rest = tuple(i for i in second if i in after.kept)
+            if certain and rest:
+                return _split(after, rest, certain=True)
+            return _next_chunk(after)
+        return _split(state, first, certain=outcome is state.target.opposite)
+
+    p_target = len(second) / len(chunk) if certain else 0.5
+    return Ask(config=config, p_good=state.p_good(p_target), then=then, best=state.best())
+
+
+def _verify(state: _State, index: int, definite: bool) -> Step:
+    """Remove each needed change alone from the final configuration."""
+    if index == len(state.needed):
+        return Done(state.best(minimal=definite))
+    change = state.needed[index]
+    config = state.space.without(state.kept, (change,))
+
+    def then(outcome: Outcome) -> Step:
+        if outcome is state.target:
+            retry = replace(state, kept=config, todo=tuple(sorted(config)), needed=())
+            return _next_chunk(replace(retry, tried_rest=False))
+        return _verify(state, index + 1, definite and outcome is state.target.opposite)
+
+    return Ask(config=config, p_good=state.p_good(0.05), then=then, best=state.best())

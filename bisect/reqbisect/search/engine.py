@@ -1,0 +1,280 @@
+"""The sans-I/O search engine: candidates out, outcomes in.
+
+A *strategy* (``ddmin.py``, ``dd.py``) is written as if it ran alone, one
+question at a time: each step is either an :class:`Ask` (test this
+configuration, then continue with ``then(outcome)``) or :class:`Done`. Steps are
+immutable and ``then`` is pure, so the engine can look ahead: it explores the
+tree of possible futures, most probable first, and proposes the configurations
+it meets there as *speculative* candidates while earlier ones are still in
+flight. This is how ``-j 8`` turns a binary search into fewer rounds.
+
+Determinism: the engine only ever *commits* along the path the real answers
+take, starting from the root. A speculative answer is just a cache entry: it is
+used when (if) the path gets there. The result therefore depends on the
+outcomes of the configurations on the path, never on arrival order or on the
+concurrency limit. A configuration is never proposed twice.
+
+Speculation is bounded: a future whose probability (the product of the
+strategy's estimates along its path) is below ``min_probability`` is not sent,
+so with balanced splits the engine looks two levels ahead (three requests for
+two levels) and with lopsided ones it follows the likely path further.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from reqbisect.outcome import Outcome
+from reqbisect.search.space import Config
+
+
+@dataclass(frozen=True, slots=True)
+class Best:
+    """The best answer known at some point of a search."""
+
+    #: Configuration known (or, before verification, believed) to be good.
+    good: Config
+    #: Configuration known to be bad.
+    bad: Config
+    #: True once every single-change step away from ``good``/``bad`` was tested
+    #: with a definite outcome that does not flip it.
+    minimal: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """One question of a strategy: test ``config``, then continue with ``then``."""
+
+    config: Config
+    #: The strategy's estimate that the answer is GOOD (for speculation only).
+    p_good: float
+    then: Callable[[Outcome], Step]
+    #: What the strategy would answer if it had to stop here.
+    best: Best
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """The strategy's final answer."""
+
+    best: Best
+
+
+Step = Ask | Done
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A configuration the engine wants tested."""
+
+    config: Config
+    #: Proposal number: 0, 1, 2, ... in the order the engine proposed them.
+    rank: int
+    #: The round it belongs to: one more than the latest round whose answer
+    #: the engine had when it proposed this candidate.
+    round: int
+    #: True when the configuration is on the committed path (not speculative).
+    committed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SearchStats:
+    """Counters of one search (immutable snapshot)."""
+
+    #: Candidates proposed (each is a distinct configuration).
+    calls: int
+    #: Answers that turned out to be on the committed path.
+    useful: int
+    #: Candidates the driver withdrew before they were answered.
+    cancelled: int
+    #: Answers that were UNRESOLVED.
+    unresolved: int
+    #: Length of the longest chain of rounds.
+    rounds: int
+    #: Configurations answered from what was already known.
+    cache_hits: int
+
+
+@dataclass(slots=True, eq=False)
+class _Node:
+    step: Step
+    children: dict[Outcome, _Node] = field(default_factory=dict)
+
+    def child(self, outcome: Outcome) -> _Node:
+        node = self.children.get(outcome)
+        if node is None:
+            assert isinstance(self.step, Ask)
+            node = _Node(self.step.then(outcome))
+            self.children[outcome] = node
+        return node
+
+
+class Search:
+    """Drive a strategy: propose candidates, consume outcomes, keep the cache.
+
+    Args:
+        start: the strategy's first step.
+        known: outcomes known before the search (e.g. the two baselines).
+        max_calls: never propose more candidates than this.
+        min_probability: the least probability a speculative future needs.
+    """
+
+    def __init__(
+        self,
+        start: Step,
+        *,
+        known: Mapping[Config, Outcome] | None = None,
+        max_calls: int | None = None,
+        min_probability: float = 0.3,
+    ) -> None:
+        self._root = _Node(start)
+        self._known: dict[Config, Outcome] = dict(known or {})
+        self._in_flight: dict[Config, Candidate] = {}
+        self._max_calls = max_calls
+        self._min_probability = min_probability
+        self._calls = 0
+        self._useful = 0
+        self._cancelled = 0
+        self._unresolved = 0
+        self._cache_hits = 0
+        self._rounds = 0
+        self._answered_round = 0
+        self._sent: set[Config] = set()
+        self._advance()
+
+    # -- state ---------------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        """True when the strategy has finished (or the budget stops it)."""
+        if isinstance(self._root.step, Done):
+            return True
+        return self.exhausted and not self._in_flight
+
+    @property
+    def exhausted(self) -> bool:
+        """True when the budget allows no further candidate."""
+        return self._max_calls is not None and self._calls >= self._max_calls
+
+    @property
+    def finished(self) -> bool:
+        """True when the strategy reached its end (not stopped by the budget)."""
+        return isinstance(self._root.step, Done)
+
+    @property
+    def best(self) -> Best:
+        """The answer so far; final when :attr:`finished`."""
+        return self._root.step.best
+
+    @property
+    def in_flight(self) -> tuple[Candidate, ...]:
+        return tuple(self._in_flight.values())
+
+    @property
+    def known(self) -> Mapping[Config, Outcome]:
+        return self._known
+
+    @property
+    def stats(self) -> SearchStats:
+        return SearchStats(
+            calls=self._calls,
+            useful=self._useful,
+            cancelled=self._cancelled,
+            unresolved=self._unresolved,
+            rounds=self._rounds,
+            cache_hits=self._cache_hits,
+        )
+
+    # -- the protocol ----------------------------------------------------------
+
+    def propose(self, slots: int) -> list[Candidate]:
+        """Up to ``slots`` new candidates, most useful first.
+
+        The first is the committed path's next question when that is not yet
+        in flight; the others are speculative.
+        """
+        proposals: list[Candidate] = []
+        if slots <= 0 or isinstance(self._root.step, Done):
+            return proposals
+        seq = 0
+        heap: list[tuple[float, int, _Node]] = [(-1.0, seq, self._root)]
+        while heap and len(proposals) < slots and not self.exhausted:
+            neg_p, _, node = heapq.heappop(heap)
+            step = node.step
+            if not isinstance(step, Ask):
+                continue
+            p = -neg_p
+            config = step.config
+            outcome = self._known.get(config)
+            if outcome is not None:
+                seq += 1
+                heapq.heappush(heap, (neg_p, seq, node.child(outcome)))
+                continue
+            if config not in self._in_flight:
+                if node is not self._root and p < self._min_probability:
+                    continue
+                candidate = Candidate(
+                    config=config,
+                    rank=self._calls,
+                    round=self._answered_round + 1,
+                    committed=node is self._root,
+                )
+                self._calls += 1
+                self._rounds = max(self._rounds, candidate.round)
+                self._in_flight[config] = candidate
+                proposals.append(candidate)
+            for outcome, weight in ((Outcome.GOOD, step.p_good), (Outcome.BAD, 1.0 - step.p_good)):
+                if p * weight >= self._min_probability:
+                    seq += 1
+                    heapq.heappush(heap, (-p * weight, seq, node.child(outcome)))
+        return proposals
+
+    def feed(self, candidate: Candidate, outcome: Outcome) -> None:
+        """Record the outcome of a proposed candidate."""
+        if self._in_flight.pop(candidate.config, None) is None:
+            raise ValueError(f"candidate #{candidate.rank} is not in flight")
+        self._known[candidate.config] = outcome
+        self._sent.add(candidate.config)
+        self._answered_round = max(self._answered_round, candidate.round)
+        if outcome is Outcome.UNRESOLVED:
+            self._unresolved += 1
+        self._advance()
+
+    def cancel(self, candidate: Candidate) -> None:
+        """Withdraw a candidate that was never answered (it may be proposed again)."""
+        if self._in_flight.pop(candidate.config, None) is not None:
+            self._calls -= 1
+            self._cancelled += 1
+
+    def obsolete(self) -> list[Candidate]:
+        """In-flight candidates that the committed path can no longer reach."""
+        reachable: set[Config] = set()
+        stack = [self._root]
+        while stack:
+            node = stack.pop()
+            step = node.step
+            if not isinstance(step, Ask):
+                continue
+            reachable.add(step.config)
+            outcome = self._known.get(step.config)
+            children: Iterable[_Node]
+            if outcome is not None:
+                children = [node.child(outcome)]
+            else:
+                children = node.children.values()
+            stack.extend(children)
+        return [c for config, c in self._in_flight.items() if config not in reachable]
+
+    def _advance(self) -> None:
+        while isinstance(self._root.step, Ask):
+            outcome = self._known.get(self._root.step.config)
+            if outcome is None:
+                return
+            if self._root.step.config in self._sent:
+                self._sent.discard(self._root.step.config)
+                self._useful += 1
+            else:
+                self._cache_hits += 1
+            self._root = self._root.child(outcome)
