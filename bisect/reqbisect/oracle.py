@@ -1,0 +1,278 @@
+"""Judging responses: the baseline signature, ``--good-if``/``--bad-if``, callables.
+
+Default judgement (DESIGN.md, "Outcomes"): a response is GOOD when it has GOOD's
+status, BAD when it has BAD's status *and* BAD's error signature, and
+UNRESOLVED otherwise, so a candidate that fails some other way is never taken
+for the failure we are chasing (no slippage). When both baselines share a
+status, the signatures alone tell them apart. Rate limits (429) and overload
+(503) are never judged unless a baseline itself answered that way.
+
+The *signature* of a response is its status and its body with volatile values
+masked: JSON bodies keep their structure and their non-volatile strings, with
+every number and every id-, timestamp- or token-looking string replaced by a
+placeholder; other bodies have the same patterns masked in their text.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import json
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from reqbisect._types import Document, JSONValue
+from reqbisect.errors import BaselineError, InputError
+from reqbisect.outcome import Outcome
+
+__all__ = [
+    "Expression",
+    "Oracle",
+    "Reply",
+    "SignatureOracle",
+    "ExpressionOracle",
+    "call_oracle",
+    "signature",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What came back for one request: a response, or a transport error."""
+
+    status: int | None
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    #: Seconds from sending to the end of the body.
+    elapsed: float = 0.0
+    #: A transport error after retries ("connection refused", "timed out"), else None.
+    error: str | None = None
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    @property
+    def json(self) -> JSONValue:
+        """The body parsed as JSON, or None when it is not JSON."""
+        try:
+            value: JSONValue = json.loads(self.body)
+        except ValueError:
+            return None
+        return value
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        for key, value in self.headers:
+            if key.lower() == name:
+                return value
+        return None
+
+    def short(self, limit: int = 120) -> str:
+        """``400 {"error": ...}`` cut to ``limit`` characters, for messages."""
+        if self.error is not None:
+            return f"transport error: {self.error}"
+        text = " ".join(self.text.split())
+        if len(text) > limit:
+            text = text[: limit - 1] + "…"
+        return f"{self.status} {text}".rstrip()
+
+
+#: An oracle: (reply, candidate document) -> Outcome or bool (True is GOOD), sync or async.
+Oracle = Callable[[Reply, Document], Union[Outcome, bool, Awaitable[Union[Outcome, bool]]]]
+
+
+async def call_oracle(oracle: Oracle, reply: Reply, document: Document) -> Outcome:
+    """Call a sync or async oracle and normalise its answer to an :class:`Outcome`."""
+    answer = oracle(reply, document)
+    if inspect.isawaitable(answer):
+        answer = await answer
+    return to_outcome(answer)
+
+
+def to_outcome(answer: object) -> Outcome:
+    if isinstance(answer, Outcome):
+        return answer
+    if isinstance(answer, bool):
+        return Outcome.GOOD if answer else Outcome.BAD
+    if isinstance(answer, str):
+        return Outcome(answer)
+    if answer is None:
+        return Outcome.UNRESOLVED
+    raise TypeError(f"an oracle must return an Outcome or a bool, not {type(answer).__name__}")
+
+
+# -- signatures -----------------------------------------------------------------
+
+_VOLATILE = re.compile(
+    r"""
+    [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}   # uuid
+  | \d{4}-\d{2}-\d{2}[T\ ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?  # timestamp
+  | \b[A-Za-z]{3},\ \d{2}\ [A-Za-z]{3}\ \d{4}\ \d{2}:\d{2}:\d{2}\ GMT  # HTTP date
+  | \b[A-Za-z0-9_]*\d[A-Za-z0-9_-]{7,}                              # ids and tokens with digits
+  | \b[0-9a-f]{8,}\b                                                # hex
+  | \d+(\.\d+)?                                                     # numbers
+    """,
+    re.VERBOSE | re.IGNORECASE,
+)
+
+
+def _mask_text(text: str) -> str:
+    return _VOLATILE.sub("#", text)
+
+
+def _mask(value: JSONValue) -> JSONValue:
+    if isinstance(value, dict):
+        return {key: _mask(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_mask(item) for item in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        return "#"
+    return _mask_text(value)
+
+
+def signature(reply: Reply) -> str:
+    """The status and the body with volatile values masked, as one string."""
+    if reply.error is not None:
+        return "error"
+    data = reply.json
+    if data is not None or reply.body.strip() == b"null":
+        body = json.dumps(_mask(data), sort_keys=True, ensure_ascii=False)
+    else:
+        body = _mask_text(" ".join(reply.text.split()))
+    return f"{reply.status} {body}"
+
+
+_NEVER_JUDGED = frozenset({429, 503})
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureOracle:
+    """The default oracle, built from the two baseline replies."""
+
+    good: Reply
+    bad: Reply
+    good_signature: str = field(init=False)
+    bad_signature: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "good_signature", signature(self.good))
+        object.__setattr__(self, "bad_signature", signature(self.bad))
+
+    def check(self) -> None:
+        """Raise :class:`BaselineError` when the baselines cannot be told apart."""
+        for name, reply in (("GOOD", self.good), ("BAD", self.bad)):
+            if reply.error is not None:
+                raise BaselineError(f"{name} got no response: {reply.error}")
+        if self.good.status == self.bad.status and self.good_signature == self.bad_signature:
+            raise BaselineError(
+                f"GOOD and BAD get the same answer ({self.good.short()})",
+                hint="nothing to bisect; use --good-if/--bad-if if the difference is elsewhere",
+            )
+
+    def __call__(self, reply: Reply, document: Document) -> Outcome:
+        if reply.error is not None:
+            return Outcome.UNRESOLVED
+        status = reply.status
+        if status in _NEVER_JUDGED and status not in (self.good.status, self.bad.status):
+            return Outcome.UNRESOLVED
+        sig = signature(reply)
+        if self.good.status != self.bad.status:
+            if status == self.good.status:
+                return Outcome.GOOD
+            if status == self.bad.status and sig == self.bad_signature:
+                return Outcome.BAD
+            return Outcome.UNRESOLVED
+        if sig == self.good_signature:
+            return Outcome.GOOD
+        if sig == self.bad_signature:
+            return Outcome.BAD
+        return Outcome.UNRESOLVED
+
+
+# -- expressions -------------------------------------------------------------------
+
+_NAMES = ("status", "headers", "text", "json", "elapsed")
+_BUILTINS: dict[str, Any] = {
+    name: getattr(builtins, name)
+    for name in ("len", "int", "float", "str", "bool", "any", "all", "min", "max", "abs", "isinstance", "dict", "list")
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Expression:
+    """A Python expression over ``status``, ``headers``, ``text``, ``json`` and ``elapsed``."""
+
+    source: str
+    option: str
+    code: Any = field(repr=False, compare=False)
+
+    @classmethod
+    def parse(cls, source: str, *, option: str) -> Expression:
+        """Compile and check ``source``; raise :class:`InputError` naming ``option``.
+
+        Raises:
+            InputError: a syntax error, or a name that is not available.
+        """
+        try:
+            tree = ast.parse(source, mode="eval")
+        except SyntaxError as exc:
+            column = (exc.offset or 1)
+            raise InputError(
+                f"invalid expression: {exc.msg}", source=option, location=f"column {column}"
+            ) from None
+        bound = {node.arg for node in ast.walk(tree) if isinstance(node, ast.arg)}
+        allowed = set(_NAMES) | set(_BUILTINS) | bound
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and node.id not in allowed:
+                raise InputError(
+                    f"name {node.id!r} is not defined",
+                    source=option,
+                    hint="available: " + ", ".join(_NAMES),
+                )
+            if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+                raise InputError(f"attribute {node.attr!r} is not available", source=option)
+        return cls(source, option, compile(tree, option, "eval"))
+
+    def holds(self, reply: Reply) -> bool | None:
+        """True or False, or None when the expression fails on this reply."""
+        names = {
+            "status": reply.status,
+            "headers": {key.lower(): value for key, value in reply.headers},
+            "text": reply.text,
+            "json": reply.json,
+            "elapsed": reply.elapsed,
+        }
+        try:
+            return bool(eval(self.code, {"__builtins__": _BUILTINS}, names))  # noqa: S307
+        except Exception:  # the user's expression on an unexpected body
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class ExpressionOracle:
+    """``--good-if`` and/or ``--bad-if``: the one given decides, the other is its negation."""
+
+    good_if: Expression | None
+    bad_if: Expression | None
+
+    def __call__(self, reply: Reply, document: Document) -> Outcome:
+        if reply.error is not None:
+            return Outcome.UNRESOLVED
+        good = self.good_if.holds(reply) if self.good_if else None
+        bad = self.bad_if.holds(reply) if self.bad_if else None
+        if self.good_if and self.bad_if:
+            if good and not bad:
+                return Outcome.GOOD
+            if bad and not good:
+                return Outcome.BAD
+            return Outcome.UNRESOLVED
+        decided = good if self.good_if else (None if bad is None else not bad)
+        if decided is None:
+            return Outcome.UNRESOLVED
+        return Outcome.GOOD if decided else Outcome.BAD

@@ -1,0 +1,1 @@
+"""Turning results into words: patch summaries, JSON, Markdown, curl repros, redaction."""

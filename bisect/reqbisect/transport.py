@@ -1,0 +1,190 @@
+"""Getting a wire request to a server and a :class:`Reply` back.
+
+Three destinations, one interface (:class:`Transport`):
+
+* the request's own origin over the network, with one ``httpx.AsyncClient``;
+* ``--target URL``: every request goes to that origin instead (path and query kept);
+* ``--app module:attr``: an in-process ASGI or WSGI application, no network.
+
+Requests are built as ``httpx.Request`` and sent with ``client.send``, which
+adds nothing but ``Host`` and ``Content-Length`` (RFC 9110, section 7.2 and 8.6):
+no default ``User-Agent``, ``Accept`` or cookie jar, so what goes out is what the
+document says. Redirects are answers, never followed. Transport failures become
+a ``Reply`` with ``error`` set; they are translated here, at the seam, and
+nowhere else.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+import anyio
+import anyio.to_thread
+import httpx
+
+from reqbisect.document import WireRequest
+from reqbisect.errors import InputError
+from reqbisect.oracle import Reply
+
+__all__ = ["Clock", "SystemClock", "Transport", "HttpxTransport", "load_app", "open_transport", "retarget"]
+
+
+class Clock(Protocol):
+    """Time as the runner sees it; tests inject a fake one."""
+
+    def now(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    """The event loop's monotonic clock."""
+
+    def now(self) -> float:
+        return anyio.current_time()
+
+    async def sleep(self, seconds: float) -> None:
+        await anyio.sleep(seconds)
+
+
+class Transport(Protocol):
+    async def send(self, wire: WireRequest) -> Reply: ...
+
+    async def aclose(self) -> None: ...
+
+
+def retarget(url: str, target: str) -> str:
+    """``url`` with its scheme, host and port replaced by ``target``'s (a path prefix is prepended)."""
+    parts, dest = urlsplit(url), urlsplit(target)
+    path = dest.path.rstrip("/") + parts.path if dest.path not in ("", "/") else parts.path
+    return urlunsplit((dest.scheme, dest.netloc, path, parts.query, ""))
+
+
+@dataclass(slots=True)
+class HttpxTransport:
+    """Send with an ``httpx.AsyncClient`` (network, or an app mounted as its transport)."""
+
+    client: httpx.AsyncClient
+    target: str | None = None
+    owns_client: bool = False
+
+    async def send(self, wire: WireRequest) -> Reply:
+        url = retarget(wire.url, self.target) if self.target else wire.url
+        started = time.perf_counter()
+        try:
+            request = httpx.Request(wire.method, url, headers=list(wire.headers), content=wire.body)
+            response = await self.client.send(request, follow_redirects=False)
+            try:
+                body = await response.aread()
+            finally:
+                await response.aclose()
+        except httpx.TimeoutException:
+            return Reply(status=None, error="timed out", elapsed=time.perf_counter() - started)
+        except (httpx.TransportError, httpx.StreamError) as exc:
+            return Reply(status=None, error=_describe(exc), elapsed=time.perf_counter() - started)
+        return Reply(
+            status=response.status_code,
+            headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw),
+            body=body,
+            elapsed=time.perf_counter() - started,
+        )
+
+    async def aclose(self) -> None:
+        if self.owns_client:
+            await self.client.aclose()
+
+
+def _describe(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    if "Connection refused" in text or "connect" in type(exc).__name__.lower():
+        return f"cannot connect ({text})"
+    return text
+
+
+class _WSGIThreadTransport(httpx.AsyncBaseTransport):
+    """A WSGI app behind an async client: each request runs in a worker thread."""
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self._sync = httpx.WSGITransport(app=app)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
+        sync_request = httpx.Request(request.method, request.url, headers=request.headers, content=body)
+
+        def call() -> httpx.Response:
+            response = self._sync.handle_request(sync_request)
+            response.read()
+            return response
+
+        response = await anyio.to_thread.run_sync(call)
+        return httpx.Response(response.status_code, headers=response.headers, content=response.content)
+
+
+def is_asgi(app: object) -> bool:
+    """True for an ASGI app (an async callable), False for WSGI."""
+    if inspect.iscoroutinefunction(app):
+        return True
+    call = getattr(app, "__call__", None)
+    return inspect.iscoroutinefunction(call)
+
+
+def load_app(spec: str) -> Any:
+    """Import ``module:attr`` or ``path/to/file.py:attr``.
+
+    Raises:
+        InputError: the module or the attribute cannot be found.
+    """
+    module_name, sep, attr = spec.rpartition(":")
+    if not sep or not module_name or not attr:
+        raise InputError("expected MODULE:ATTR, e.g. myapp.main:app or cases/x/app.py:app", source="--app", got=repr(spec))
+    try:
+        if module_name.endswith(".py") or "/" in module_name:
+            path = Path(module_name)
+            if not path.is_file():
+                raise InputError(f"no such file: {module_name}", source="--app")
+            name = f"_reqbisect_app_{abs(hash(path.resolve()))}"
+            spec_obj = importlib.util.spec_from_file_location(name, path)
+            if spec_obj is None or spec_obj.loader is None:
+                raise InputError(f"cannot import {module_name}", source="--app")
+            module = importlib.util.module_from_spec(spec_obj)
+            sys.modules[name] = module
+            spec_obj.loader.exec_module(module)
+        else:
+            module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise InputError(f"cannot import {module_name}: {exc}", source="--app") from None
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise InputError(f"{module_name} has no attribute {attr!r}", source="--app") from None
+
+
+def open_transport(
+    *,
+    client: httpx.AsyncClient | None = None,
+    app: Any = None,
+    target: str | None = None,
+    timeout: float = 30.0,
+) -> HttpxTransport:
+    """The transport for a run: a given client, an in-process app, or the network."""
+    if client is not None:
+        return HttpxTransport(client, target=target)
+    if app is not None:
+        if isinstance(app, str):
+            app = load_app(app)
+        mounted: httpx.AsyncBaseTransport
+        mounted = httpx.ASGITransport(app=app) if is_asgi(app) else _WSGIThreadTransport(app)
+        return HttpxTransport(httpx.AsyncClient(transport=mounted, timeout=timeout), target=target, owns_client=True)
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=32)
+    return HttpxTransport(
+        httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False), target=target, owns_client=True
+    )
