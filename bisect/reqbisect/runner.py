@@ -190,7 +190,12 @@ async def _drive(
     concurrency: int,
     on_outcome: Callable[[Candidate, Outcome], None] | None = None,
 ) -> None:
-    """Propose, send, feed, until the search is done. One task group, no leaks."""
+    """Propose, send, feed, until the search is done. One task group, no leaks.
+
+    Speculative requests still in flight when the search ends are cancelled;
+    ones on the wire before that are never withdrawn, since their answers
+    often serve a later branch.
+    """
     send_stream, receive_stream = anyio.create_memory_object_stream[tuple[Candidate, Outcome]](math.inf)
     scopes: dict[int, anyio.CancelScope] = {}
 
@@ -213,9 +218,6 @@ async def _drive(
             search.feed(candidate, outcome)
             if on_outcome is not None:
                 on_outcome(candidate, outcome)
-            for stale in search.obsolete():
-                search.cancel(stale)
-                scopes.pop(stale.rank).cancel()
         for scope in scopes.values():
             scope.cancel()
 

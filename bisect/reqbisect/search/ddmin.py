@@ -28,8 +28,9 @@ the result is 1-minimal. We do not take that on trust: at the end each needed
 change is removed alone from the final ``kept`` with a real request (answers
 already known are reused). If one of those removals keeps the target (the test
 is not monotone), it is dropped and the others go back to ``todo``; ``kept``
-only ever shrinks, so this terminates. The result is *proven* minimal only when
-every such check got a definite answer (not UNRESOLVED).
+only ever shrinks, so this terminates. As in dd, an UNRESOLVED answer to such a
+check counts as "the target is lost": a half-built request that fails some
+other way does not make the change unnecessary.
 
 An UNRESOLVED answer is treated as "not the target" for deciding (the chunk
 stays), but a split that started from one does not assume the other half holds
@@ -97,14 +98,12 @@ def minimise(space: Space, *, target: Outcome, start: Config | None = None) -> S
 def _estimate(state: _State) -> float:
     """Expected number of needed changes still among ``todo``."""
     m = len(state.todo)
-    if state.decided == 0:
-        return 1.0
-    return max(1.0, state.found * m / state.decided)
+    return max(1.0, (state.found + 1) * m / (state.decided + m))
 
 
 def _next_chunk(state: _State) -> Step:
     if not state.todo:
-        return _verify(state, 0, True)
+        return _verify(state, 0)
     m = len(state.todo)
     d = _estimate(state)
     if not state.tried_rest and d < 2.0:
@@ -157,10 +156,10 @@ def _split(state: _State, chunk: tuple[int, ...], *, certain: bool) -> Step:
     return Ask(config=config, p_good=state.p_good(p_target), then=then, best=state.best())
 
 
-def _verify(state: _State, index: int, definite: bool) -> Step:
+def _verify(state: _State, index: int) -> Step:
     """Remove each needed change alone from the final configuration."""
     if index == len(state.needed):
-        return Done(state.best(minimal=definite))
+        return Done(state.best(minimal=True))
     change = state.needed[index]
     config = state.space.without(state.kept, (change,))
 
@@ -168,6 +167,6 @@ def _verify(state: _State, index: int, definite: bool) -> Step:
         if outcome is state.target:
             retry = replace(state, kept=config, todo=tuple(sorted(config)), needed=())
             return _next_chunk(replace(retry, tried_rest=False))
-        return _verify(state, index + 1, definite and outcome is state.target.opposite)
+        return _verify(state, index + 1)
 
     return Ask(config=config, p_good=state.p_good(0.05), then=then, best=state.best())

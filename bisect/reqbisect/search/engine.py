@@ -135,6 +135,7 @@ class Search:
         self._max_calls = max_calls
         self._min_probability = min_probability
         self._calls = 0
+        self._next_rank = 0
         self._useful = 0
         self._cancelled = 0
         self._unresolved = 0
@@ -217,11 +218,12 @@ class Search:
                     continue
                 candidate = Candidate(
                     config=config,
-                    rank=self._calls,
+                    rank=self._next_rank,
                     round=self._answered_round + 1,
                     committed=node is self._root,
                 )
                 self._calls += 1
+                self._next_rank += 1
                 self._rounds = max(self._rounds, candidate.round)
                 self._in_flight[config] = candidate
                 proposals.append(candidate)
@@ -249,7 +251,11 @@ class Search:
             self._cancelled += 1
 
     def obsolete(self) -> list[Candidate]:
-        """In-flight candidates that the committed path can no longer reach."""
+        """In-flight candidates that no branch explored so far still needs.
+
+        A branch not yet explored may need one later, so only withdraw a
+        candidate that was never sent; one on the wire should finish and be fed.
+        """
         reachable: set[Config] = set()
         stack = [self._root]
         while stack:
