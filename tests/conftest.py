@@ -54,10 +54,10 @@ def case_expected(name: str) -> dict[str, Any]:
 
 @dataclass
 class Counter:
-    """Counts what an ASGI app receives, by (method, path, body)."""
+    """Records every request an ASGI app receives: method, target, headers, body."""
 
     app: Any
-    received: list[tuple[str, str, bytes]] = field(default_factory=list)
+    received: list[tuple[str, str, tuple[tuple[bytes, bytes], ...], bytes]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -73,7 +73,8 @@ class Counter:
         body = b"".join(chunks)
         query = scope.get("query_string", b"").decode()
         with self.lock:
-            self.received.append((scope["method"], scope["path"] + ("?" + query if query else ""), body))
+            target = scope["path"] + ("?" + query if query else "")
+            self.received.append((scope["method"], target, tuple(scope["headers"]), body))
         replayed = False
 
         async def replay() -> dict[str, Any]:

@@ -169,6 +169,12 @@ class SignatureOracle:
         for name, reply in (("GOOD", self.good), ("BAD", self.bad)):
             if reply.error is not None:
                 raise BaselineError(f"{name} got no response: {reply.error}")
+        good_status, bad_status = self.good.status or 0, self.bad.status or 0
+        if good_status >= 400 > bad_status:
+            raise BaselineError(
+                f"GOOD is not good: it got {self.good.short()} while BAD got {self.bad.short()}",
+                hint="did you swap them? (use --good-if/--bad-if to define good yourself)",
+            )
         if self.good.status == self.bad.status and self.good_signature == self.bad_signature:
             raise BaselineError(
                 f"GOOD and BAD get the same answer ({self.good.short()})",

@@ -1,0 +1,167 @@
+"""The command line: exit codes, stdout/stderr contracts, real servers on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reqbisect.cli import cli
+
+from .conftest import ROOT, case_expected, case_file, load_case_app, serve
+
+BILLING = ROOT / "cases" / "billing-header"
+APP = f"{BILLING / 'app.py'}:app"
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_run_prints_the_patch_and_a_summary() -> None:
+    code, out, err = invoke("run", str(BILLING / "good.json"), str(BILLING / "bad.json"), "--app", APP, "-q")
+    assert code == 0, err
+    assert json.loads(out) == case_expected("billing-header")["patch"]
+    assert '400 "Error"' in err and "200" in err and "system" in err
+    assert "verified: yes" in err
+
+
+def test_json_output_has_the_documented_fields() -> None:
+    code, out, _ = invoke("run", str(BILLING / "good.json"), str(BILLING / "bad.json"), "--app", APP, "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["schema_version"] == 1 and data["mode"] == "fix" and data["outcome"] == "found"
+    assert data["verified"] is True and data["minimal"] is True
+    assert set(data["stats"]) >= {"requests", "cache_hits", "unresolved", "rounds", "seconds"}
+    assert data["minimal_good"]["body"]["system"][0]["text"].startswith("x-anthropic-billing-header:")
+
+
+def test_output_file_gets_the_patch(tmp_path: Path) -> None:
+    target = tmp_path / "fix.json"
+    code, _, _ = invoke("run", str(BILLING / "good.json"), str(BILLING / "bad.json"), "--app", APP, "-o", str(target))
+    assert code == 0
+    assert json.loads(target.read_text()) == case_expected("billing-header")["patch"]
+
+
+def test_swapped_baselines_exit_1_and_say_which_side() -> None:
+    code, out, err = invoke("run", str(BILLING / "bad.json"), str(BILLING / "good.json"), "--app", APP)
+    assert code == 1
+    assert "GOOD is not good" in err and "400" in err
+    assert "Traceback" not in err
+
+
+def test_equal_requests_exit_1() -> None:
+    code, _, err = invoke("run", str(BILLING / "bad.json"), str(BILLING / "bad.json"), "--app", APP)
+    assert code == 1
+    assert "same request" in err
+
+
+def test_budget_spent_exits_3_with_the_best_so_far() -> None:
+    code, out, err = invoke(
+        "run", str(BILLING / "good.json"), str(BILLING / "bad.json"), "--app", APP, "--max-requests", "8", "--json"
+    )
+    assert code == 3
+    data = json.loads(out)
+    assert data["outcome"] == "inconclusive" and data["minimal"] is False
+    assert data["stats"]["requests"] <= 8
+    assert "budget" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--good-if", "stauts == 200"], "--good-if: name 'stauts' is not defined; available: status, headers, text, json, elapsed"),
+        (["--bad-if", "status ==="], "--bad-if"),
+        (["--ignore", "headers/x"], "--ignore"),
+    ],
+)
+def test_bad_options_exit_2_in_one_line(args: list[str], message: str) -> None:
+    code, out, err = invoke("run", str(BILLING / "good.json"), str(BILLING / "bad.json"), "--app", APP, *args)
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+    assert out == ""
+
+
+def test_missing_file_exits_2() -> None:
+    code, _, err = invoke("run", "nope/good.json", str(BILLING / "bad.json"), "--app", APP)
+    assert code == 2
+    assert "nope/good.json" in err
+    assert "Traceback" not in err
+
+
+def test_good_if_expression_replaces_the_default_oracle() -> None:
+    code, out, err = invoke(
+        "run", str(BILLING / "good.json"), str(BILLING / "bad.json"), "--app", APP, "--good-if", "status == 200"
+    )
+    assert code == 0, err
+    assert json.loads(out) == case_expected("billing-header")["patch"]
+
+
+def test_diff_then_apply_gives_the_other_document(tmp_path: Path) -> None:
+    code, out, _ = invoke("diff", str(BILLING / "bad.json"), str(BILLING / "good.json"))
+    assert code == 0
+    patch_file = tmp_path / "all.json"
+    patch_file.write_text(out)
+    code, out, _ = invoke("apply", str(BILLING / "bad.json"), str(patch_file))
+    assert code == 0
+    assert json.loads(out) == json.loads((BILLING / "good.json").read_text())
+
+
+def test_apply_of_a_patch_that_does_not_apply_exits_2(tmp_path: Path) -> None:
+    patch_file = tmp_path / "p.json"
+    patch_file.write_text('[{"op": "remove", "path": "/body/nothing"}]')
+    code, _, err = invoke("apply", str(BILLING / "bad.json"), str(patch_file))
+    assert code == 2
+    assert "p.json" in err and "does not apply" in err
+
+
+def test_post_without_a_terminal_or_yes_refuses_before_sending() -> None:
+    with serve(load_case_app("billing-header")) as server:
+        code, _, err = invoke("run", str(BILLING / "good.json"), str(BILLING / "bad.json"), "--target", server.url)
+        assert code == 2
+        assert "--yes" in err
+        assert server.counter.received == []
+
+
+def test_a_port_with_no_server_exits_1_in_one_line() -> None:
+    with serve(load_case_app("billing-header")) as server:
+        url = server.url
+    code, _, err = invoke(
+        "run", str(BILLING / "good.json"), str(BILLING / "bad.json"), "--target", url, "--yes", "--retries", "0"
+    )
+    assert code == 1
+    assert "GOOD got no response" in err and "connect" in err
+    assert "Traceback" not in err
+
+
+def _run_module(*args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "bisect"))
+    return subprocess.run(
+        [sys.executable, "-m", "reqbisect", *args], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+
+
+@pytest.mark.parametrize("name", ["billing-header", "waf-header"])
+def test_python_m_over_a_real_server_counts_match(name: str) -> None:
+    with serve(load_case_app(name)) as server:
+        proc = _run_module(
+            "run", str(case_file(name, "good")), str(case_file(name, "bad")),
+            "--target", server.url, "--yes", "--json", "-j", "4",
+        )
+        received = list(server.counter.received)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["patch"] == case_expected(name)["patch"]
+    assert "minimal difference" in proc.stderr
+    assert data["stats"]["requests"] == len(received)
+    # Verification re-sends the minimal good and bad on purpose; nothing else repeats.
+    repeats = [key for key, n in Counter(received).items() if n > 1]
+    assert len(repeats) <= 2
