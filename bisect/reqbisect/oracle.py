@@ -20,7 +20,7 @@ import builtins
 import inspect
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -153,50 +153,68 @@ _NEVER_JUDGED = frozenset({429, 503})
 
 @dataclass(frozen=True, slots=True)
 class SignatureOracle:
-    """The default oracle, built from the two baseline replies."""
+    """The default oracle, learned from the baseline replies (each sent one or more times)."""
 
-    good: Reply
-    bad: Reply
-    good_signature: str = field(init=False)
-    bad_signature: str = field(init=False)
+    good_status: int | None
+    bad_status: int | None
+    #: Every signature BAD showed over its repeats (what varies is learned this way).
+    bad_signatures: frozenset[str]
+    good_signatures: frozenset[str]
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "good_signature", signature(self.good))
-        object.__setattr__(self, "bad_signature", signature(self.bad))
+    @classmethod
+    def learn(cls, good: Sequence[Reply], bad: Sequence[Reply]) -> SignatureOracle:
+        """Learn from the baseline replies; raise :class:`BaselineError` if they cannot work.
 
-    def check(self) -> None:
-        """Raise :class:`BaselineError` when the baselines cannot be told apart."""
-        for name, reply in (("GOOD", self.good), ("BAD", self.bad)):
-            if reply.error is not None:
-                raise BaselineError(f"{name} got no response: {reply.error}")
-        good_status, bad_status = self.good.status or 0, self.bad.status or 0
+        Raises:
+            BaselineError: a baseline got no response, answered differently on its
+                repeats (flaky), or the two baselines cannot be told apart.
+        """
+        for name, replies in (("GOOD", good), ("BAD", bad)):
+            for reply in replies:
+                if reply.error is not None:
+                    raise BaselineError(f"{name} got no response: {reply.error}")
+            statuses = [reply.status for reply in replies]
+            if len(set(statuses)) > 1:
+                raise BaselineError(
+                    f"{name} is flaky: sent {len(replies)} times it answered "
+                    + ", ".join(str(status) for status in statuses),
+                    hint="use --good-if/--bad-if to say what counts, or --repeat N to take a majority",
+                )
+        good_status, bad_status = good[0].status or 0, bad[0].status or 0
         if good_status >= 400 > bad_status:
             raise BaselineError(
-                f"GOOD is not good: it got {self.good.short()} while BAD got {self.bad.short()}",
+                f"GOOD is not good: it got {good[0].short()} while BAD got {bad[0].short()}",
                 hint="did you swap them? (use --good-if/--bad-if to define good yourself)",
             )
-        if self.good.status == self.bad.status and self.good_signature == self.bad_signature:
+        oracle = cls(
+            good_status=good[0].status,
+            bad_status=bad[0].status,
+            bad_signatures=frozenset(signature(reply) for reply in bad),
+            good_signatures=frozenset(signature(reply) for reply in good),
+        )
+        if good_status == bad_status and oracle.good_signatures & oracle.bad_signatures:
             raise BaselineError(
-                f"GOOD and BAD get the same answer ({self.good.short()})",
+                f"GOOD and BAD get the same answer ({good[0].short()})",
                 hint="nothing to bisect; use --good-if/--bad-if if the difference is elsewhere",
             )
+        return oracle
 
     def __call__(self, reply: Reply, document: Document) -> Outcome:
         if reply.error is not None:
             return Outcome.UNRESOLVED
         status = reply.status
-        if status in _NEVER_JUDGED and status not in (self.good.status, self.bad.status):
+        if status in _NEVER_JUDGED and status not in (self.good_status, self.bad_status):
             return Outcome.UNRESOLVED
         sig = signature(reply)
-        if self.good.status != self.bad.status:
-            if status == self.good.status:
+        if self.good_status != self.bad_status:
+            if status == self.good_status:
                 return Outcome.GOOD
-            if status == self.bad.status and sig == self.bad_signature:
+            if status == self.bad_status and sig in self.bad_signatures:
                 return Outcome.BAD
             return Outcome.UNRESOLVED
-        if sig == self.good_signature:
+        if sig in self.good_signatures:
             return Outcome.GOOD
-        if sig == self.bad_signature:
+        if sig in self.bad_signatures:
             return Outcome.BAD
         return Outcome.UNRESOLVED
 

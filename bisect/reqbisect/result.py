@@ -27,10 +27,12 @@ class Stats:
     rounds: int = 0
     #: Wall-clock seconds.
     seconds: float = 0.0
-    #: Candidates the search proposed.
+    #: Candidates the search proposed (each a distinct request), cancelled ones included.
     candidates: int = 0
     #: Speculative candidates withdrawn before an answer.
     cancelled: int = 0
+    #: Requests spent re-verifying the answer at the end (sent again on purpose).
+    verification: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import json
 import math
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Optional, Union
 
 import anyio
 import httpx
@@ -35,9 +36,10 @@ import httpx
 from reqbisect._types import Document, JSONValue
 from reqbisect.diff import ChangeTree, diff
 from reqbisect.document import Capture, WireRequest, origin, to_wire
-from reqbisect.errors import BaselineError, Inconclusive, InputError
+from reqbisect.errors import BaselineError, Inconclusive, InputError, Interrupted
 from reqbisect.formats import load_request
-from reqbisect.oracle import Oracle, Reply, SignatureOracle, call_oracle, to_outcome
+from reqbisect.journal import Entry, Journal, read_journal
+from reqbisect.oracle import Oracle, Reply, SignatureOracle, call_oracle, signature, to_outcome
 from reqbisect.outcome import Outcome
 from reqbisect.result import Result, Stats
 from reqbisect.search import Candidate, Config, Search, Space, isolate, minimise
@@ -125,9 +127,24 @@ class Sender:
         self._retries = retries
         self._backoff = backoff
         self._cache: dict[str, Reply] = {}
+        self._allowed: float | None = None
         self._pending: dict[str, anyio.Event] = {}
         self.requests = 0
         self.cache_hits = 0
+
+    def allowed(self, concurrency: int) -> int:
+        """How many requests may be in flight now: halved on 429/503, regrown on success."""
+        if self._allowed is None:
+            return concurrency
+        return max(1, min(concurrency, int(self._allowed)))
+
+    def _signal(self, reply: Reply) -> None:
+        if reply.status in (429, 503):
+            self._allowed = max(1.0, (self._allowed or 64.0) / 2)
+        elif self._allowed is not None:
+            self._allowed += 1.0 / self._allowed
+            if self._allowed >= 64:
+                self._allowed = None
 
     @property
     def budget_left(self) -> int | None:
@@ -135,13 +152,14 @@ class Sender:
 
     async def fetch(self, wire: WireRequest, *, fresh: bool = False) -> Reply:
         """The reply to ``wire``: from the cache unless ``fresh``, else sent."""
+        if fresh:
+            return await self._send_with_retries(wire)
         key = _wire_key(wire)
-        if not fresh:
-            while key in self._pending:
-                await self._pending[key].wait()
-            if key in self._cache:
-                self.cache_hits += 1
-                return self._cache[key]
+        while key in self._pending:
+            await self._pending[key].wait()
+        if key in self._cache:
+            self.cache_hits += 1
+            return self._cache[key]
         event = self._pending[key] = anyio.Event()
         try:
             reply = await self._send_with_retries(wire)
@@ -160,6 +178,7 @@ class Sender:
             await self._pace()
             self.requests += 1
             reply = await self._transport.send(wire)
+            self._signal(reply)
             retryable = reply.error is not None or reply.status in (429, 503)
             if not retryable or attempt >= self._retries:
                 return reply
@@ -189,37 +208,70 @@ async def _drive(
     *,
     concurrency: int,
     on_outcome: Callable[[Candidate, Outcome], None] | None = None,
-) -> None:
+    stop: anyio.Event | None = None,
+    grace: float = 0.0,
+    deadline: float | None = None,
+    sender: Sender | None = None,
+) -> str | None:
     """Propose, send, feed, until the search is done. One task group, no leaks.
 
     Speculative requests still in flight when the search ends are cancelled;
     ones on the wire before that are never withdrawn, since their answers
-    often serve a later branch.
+    often serve a later branch. Returns None when the search ended, "stopped"
+    when ``stop`` was set (in-flight requests get ``grace`` seconds to finish
+    and be fed), or "deadline" when ``deadline`` seconds passed.
     """
-    send_stream, receive_stream = anyio.create_memory_object_stream[tuple[Candidate, Outcome]](math.inf)
+    send_stream, receive_stream = anyio.create_memory_object_stream[Optional[tuple[Candidate, Outcome]]](math.inf)
     scopes: dict[int, anyio.CancelScope] = {}
+    halted: str | None = None
 
     async def run(candidate: Candidate, scope: anyio.CancelScope) -> None:
         with scope:
             outcome = await evaluate(candidate)
             await send_stream.send((candidate, outcome))
 
+    async def watch(event: anyio.Event) -> None:
+        await event.wait()
+        await send_stream.send(None)
+
+    def feed(item: tuple[Candidate, Outcome]) -> None:
+        candidate, outcome = item
+        if scopes.pop(candidate.rank, None) is None:
+            return
+        search.feed(candidate, outcome)
+        if on_outcome is not None:
+            on_outcome(candidate, outcome)
+
     async with send_stream, receive_stream, anyio.create_task_group() as tg:
-        while not search.done:
-            for candidate in search.propose(concurrency - len(search.in_flight)):
-                scopes[candidate.rank] = scope = anyio.CancelScope()
-                tg.start_soon(run, candidate, scope)
-            if not search.in_flight:
-                break
-            candidate, outcome = await receive_stream.receive()
-            if candidate.rank not in scopes:
-                continue
-            del scopes[candidate.rank]
-            search.feed(candidate, outcome)
-            if on_outcome is not None:
-                on_outcome(candidate, outcome)
-        for scope in scopes.values():
+        if stop is not None:
+            tg.start_soon(watch, stop)
+        with anyio.move_on_after(math.inf if deadline is None else deadline) as timer:
+            while not search.done:
+                limit = concurrency if sender is None else min(concurrency, sender.allowed(concurrency))
+                for candidate in search.propose(limit - len(search.in_flight)):
+                    scopes[candidate.rank] = scope = anyio.CancelScope()
+                    tg.start_soon(run, candidate, scope)
+                if not search.in_flight:
+                    break
+                item = await receive_stream.receive()
+                if item is None:
+                    halted = "stopped"
+                    break
+                feed(item)
+        if timer.cancelled_caught:
+            halted = "deadline"
+        if halted == "stopped":
+            with anyio.move_on_after(grace):
+                while scopes:
+                    item = await receive_stream.receive()
+                    if item is not None:
+                        feed(item)
+        for rank, scope in scopes.items():
             scope.cancel()
+        for candidate in search.in_flight:
+            search.cancel(candidate)
+        tg.cancel_scope.cancel()
+    return halted
 
 
 # -- modes ---------------------------------------------------------------------------
@@ -279,12 +331,73 @@ def _strategy(plan: _Plan) -> Any:
     return isolate(plan.space)
 
 
-def _endpoints(plan: _Plan) -> tuple[Config, Config]:
-    """(the configuration equal to the base request, the one equal to the other)."""
-    return frozenset(), plan.space.everything
+# -- one run ---------------------------------------------------------------------------
 
 
-# -- the public entry points -----------------------------------------------------------
+@dataclass
+class _Session:
+    """Everything one run shares: sending, judging, journaling, counting."""
+
+    plan: _Plan
+    captures: tuple[Capture, Capture]
+    sender: Sender
+    prepare: Prepare | None
+    repeat: int
+    journal: Journal | None
+    resumed: dict[str, Entry]
+    oracle: Oracle | None = None
+    counts: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
+
+    async def wire_for(self, document: Document) -> WireRequest:
+        if self.prepare is not None:
+            prepared = self.prepare(document)
+            document = await prepared if inspect.isawaitable(prepared) else prepared  # type: ignore[assignment]
+        return to_wire(document, like=self.captures)
+
+    async def replies(self, document: Document, *, role: str, times: int) -> list[tuple[str, Reply | None]]:
+        """Send ``document`` ``times`` times (resumed answers are not sent again)."""
+        wire = await self.wire_for(document)
+        base = _wire_key(wire)
+        tag = "v" if role == "verify" else ""
+        out: list[tuple[str, Reply | None]] = []
+        for i in range(times):
+            key = f"{base}#{tag}{i}"
+            if key in self.resumed:
+                out.append((key, None))
+                continue
+            out.append((key, await self.sender.fetch(wire, fresh=role == "verify" or i > 0)))
+        return out
+
+    async def judge(self, document: Document, *, role: str = "candidate") -> tuple[Outcome, Reply | None]:
+        """The outcome of ``document``: the majority over ``repeat`` sends (a tie is unresolved)."""
+        assert self.oracle is not None
+        votes: list[Outcome] = []
+        last: Reply | None = None
+        for key, reply in await self.replies(document, role=role, times=self.repeat):
+            if reply is None:
+                votes.append(self.resumed[key].outcome)
+                continue
+            outcome = await call_oracle(self.oracle, reply, document)
+            if reply.error == "request budget spent":
+                outcome = Outcome.UNRESOLVED
+            elif self.journal is not None:
+                self.journal.record(Entry(key, outcome, reply.status, signature(reply), role))
+            votes.append(outcome)
+            last = reply
+        return _majority(votes), last
+
+    def record_baseline(self, key: str, reply: Reply, role: str) -> None:
+        if self.journal is not None and reply.error is None:
+            outcome = Outcome.GOOD if role == "baseline-good" else Outcome.BAD
+            self.journal.record(Entry(key, outcome, reply.status, signature(reply), role))
+
+
+def _majority(votes: Sequence[Outcome]) -> Outcome:
+    tally = {outcome: votes.count(outcome) for outcome in (Outcome.GOOD, Outcome.BAD)}
+    for outcome, n in tally.items():
+        if n * 2 > len(votes):
+            return outcome
+    return Outcome.UNRESOLVED
 
 
 def _capture(value: RequestLike, name: str) -> Capture:
@@ -295,6 +408,13 @@ def _capture(value: RequestLike, name: str) -> Capture:
 
         return Capture(document=validate_document(value, source=name), wire=None, source=name)
     return load_request(value)
+
+
+def _run_identity(mode: str, good: Document, bad: Document) -> dict[str, Any]:
+    def digest(doc: Document) -> str:
+        return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
+
+    return {"mode": mode, "good": digest(good), "bad": digest(bad)}
 
 
 async def abisect(
@@ -308,11 +428,18 @@ async def abisect(
     target: str | None = None,
     concurrency: int = 8,
     max_requests: int | None = None,
+    max_time: float | None = None,
     timeout: float = 30.0,
     retries: int = 2,
     rate: float | None = None,
+    repeat: int = 1,
+    baseline_repeats: int = 2,
+    follow_redirects: bool = False,
     ignore: Sequence[str] = (),
     prepare: Prepare | None = None,
+    journal: str | Path | None = None,
+    resume: str | Path | None = None,
+    stop: anyio.Event | None = None,
     progress: Callable[[Progress], None] | None = None,
     clock: Clock | None = None,
 ) -> Result:
@@ -326,15 +453,23 @@ async def abisect(
         client: an ``httpx.AsyncClient`` to send with (e.g. with an app transport).
         app: an ASGI/WSGI app, or ``"module:attr"``, to send to in-process.
         target: send every request to this origin instead.
-        concurrency: requests in flight at once.
-        max_requests: the most requests to send, baselines and verification included.
+        concurrency: requests in flight at once (lowered while the server signals overload).
+        max_requests: the most requests to send, baselines, retries and verification included.
+        max_time: stop searching after this many seconds, with the best result so far.
         timeout: seconds per request.
         retries: extra attempts after a transport error, 429 or 503.
         rate: requests per second at most.
+        repeat: judge every candidate by this many sends (majority; a tie is unresolved).
+        baseline_repeats: send each baseline this many times to learn what varies.
+        follow_redirects: follow redirects instead of judging them (credentials stay on their origin).
         ignore: JSON pointers whose changes are taken from BAD and never varied.
         prepare: hook applied to each candidate document before sending.
+        journal: append every answered request to this file (JSON lines, fsynced).
+        resume: replay this journal: what it answered is not sent again.
+        stop: when set, no new requests are sent; those in flight get ``timeout``
+            seconds, then :class:`Interrupted` is raised with the best result so far.
         progress: called with a :class:`Progress` after every outcome.
-        clock: time source (tests inject a fake one).
+        clock: time source for pacing and backoff (tests inject a fake one).
 
     Returns:
         The :class:`Result`, found, re-verified and proven 1-minimal.
@@ -344,11 +479,17 @@ async def abisect(
         BaselineError: GOOD is not good, BAD is not bad, or they are equal.
         Inconclusive: the budget ran out or the answer could not be verified;
             ``.result`` holds the best result so far.
+        Interrupted: ``stop`` was set; ``.result`` holds the best result so far.
     """
-    if concurrency < 1:
-        raise InputError("must be at least 1", source="--concurrency", got=str(concurrency))
-    if max_requests is not None and max_requests < 2:
-        raise InputError("must be at least 2 (the two baselines)", source="--max-requests", got=str(max_requests))
+    for name, value, least in (
+        ("--concurrency", concurrency, 1), ("--repeat", repeat, 1), ("--baseline-repeats", baseline_repeats, 1),
+    ):
+        if value < least:
+            raise InputError(f"must be at least {least}", source=name, got=str(value))
+    if max_requests is not None and max_requests < 2 * baseline_repeats:
+        raise InputError(
+            f"must be at least {2 * baseline_repeats} (the baselines)", source="--max-requests", got=str(max_requests)
+        )
     clock = clock or SystemClock()
     good_capture, bad_capture = _capture(good, "GOOD"), _capture(bad, "BAD")
     good_doc, bad_doc = good_capture.document, bad_capture.document
@@ -362,114 +503,169 @@ async def abisect(
     plan = _plan(mode, good_doc, bad_doc, ignore)
     if not plan.ids:
         raise BaselineError("GOOD and BAD differ only under --ignore; there is nothing to bisect")
-    captures = (bad_capture, good_capture) if mode == "fix" else (good_capture, bad_capture)
-    transport = open_transport(client=client, app=app, target=target, timeout=timeout)
-    started = clock.now()
-    sender = Sender(transport, clock=clock, max_requests=max_requests, rate=rate, retries=retries)
+    identity = _run_identity(mode, good_doc, bad_doc)
+    resumed = read_journal(Path(resume), run=identity) if resume is not None else {}
+    transport = open_transport(
+        client=client, app=app, target=target, timeout=timeout, follow_redirects=10 if follow_redirects else 0
+    )
+    writer = Journal(Path(journal), run=identity) if journal is not None else None
+    session = _Session(
+        plan=plan,
+        captures=(bad_capture, good_capture) if mode == "fix" else (good_capture, bad_capture),
+        sender=Sender(transport, clock=clock, max_requests=max_requests, rate=rate, retries=retries),
+        prepare=prepare,
+        repeat=repeat,
+        journal=writer,
+        resumed=resumed,
+        oracle=oracle,
+    )
     try:
         return await _run(
-            plan, captures, good_capture, bad_capture, sender, oracle, prepare,
-            concurrency=concurrency, max_requests=max_requests, progress=progress, clock=clock, started=started,
+            session, good_doc, bad_doc,
+            concurrency=concurrency, baseline_repeats=baseline_repeats, max_requests=max_requests,
+            max_time=max_time, timeout=timeout, stop=stop, progress=progress, clock=clock, started=clock.now(),
         )
     finally:
+        if writer is not None:
+            writer.close()
         await transport.aclose()
 
 
+async def _baselines(
+    session: _Session, good_doc: Document, bad_doc: Document, repeats: int
+) -> tuple[Reply, Reply]:
+    """Send GOOD and BAD (each ``repeats`` times), learn or check the oracle."""
+    sent: dict[str, list[tuple[str, Reply | None]]] = {}
+
+    async def send(role: str, document: Document) -> None:
+        sent[role] = await session.replies(document, role=role, times=repeats)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(send, "baseline-good", good_doc)
+        tg.start_soon(send, "baseline-bad", bad_doc)
+    replies: dict[str, list[Reply]] = {}
+    for role, pairs in sent.items():
+        replies[role] = []
+        for key, reply in pairs:
+            if reply is None:
+                entry = session.resumed[key]
+                reply = _Recorded(status=entry.status, signature_=entry.signature)
+            else:
+                session.record_baseline(key, reply, role)
+            replies[role].append(reply)
+    good_replies, bad_replies = replies["baseline-good"], replies["baseline-bad"]
+    if session.oracle is None:
+        session.oracle = _learn(good_replies, bad_replies)
+    for name, document, group, want in (
+        ("GOOD", good_doc, good_replies, Outcome.GOOD), ("BAD", bad_doc, bad_replies, Outcome.BAD),
+    ):
+        for reply in group:
+            got = await call_oracle(session.oracle, reply, document)
+            if got is not want:
+                raise BaselineError(f"{name} is not {want}: it got {reply.short()} (judged {got})")
+    return good_replies[0], bad_replies[0]
+
+
+@dataclass(frozen=True, slots=True)
+class _Recorded(Reply):
+    """A baseline reply known only from the journal: its status and signature."""
+
+    signature_: str = ""
+
+
+def _learn(good: Sequence[Reply], bad: Sequence[Reply]) -> SignatureOracle:
+    if any(isinstance(reply, _Recorded) for reply in (*good, *bad)):
+        return SignatureOracle(
+            good_status=good[0].status,
+            bad_status=bad[0].status,
+            good_signatures=frozenset(_sig(r) for r in good),
+            bad_signatures=frozenset(_sig(r) for r in bad),
+        )
+    return SignatureOracle.learn(good, bad)
+
+
+def _sig(reply: Reply) -> str:
+    return reply.signature_ if isinstance(reply, _Recorded) else signature(reply)
+
+
 async def _run(
-    plan: _Plan,
-    captures: tuple[Capture, Capture],
-    good_capture: Capture,
-    bad_capture: Capture,
-    sender: Sender,
-    oracle: Oracle | None,
-    prepare: Prepare | None,
+    session: _Session,
+    good_doc: Document,
+    bad_doc: Document,
     *,
     concurrency: int,
+    baseline_repeats: int,
     max_requests: int | None,
+    max_time: float | None,
+    timeout: float,
+    stop: anyio.Event | None,
     progress: Callable[[Progress], None] | None,
     clock: Clock,
     started: float,
 ) -> Result:
-    async def wire_for(document: Document) -> WireRequest:
-        if prepare is not None:
-            prepared = prepare(document)
-            document = await prepared if inspect.isawaitable(prepared) else prepared  # type: ignore[assignment]
-        return to_wire(document, like=captures)
+    plan, sender = session.plan, session.sender
 
-    async def reply_for(document: Document, *, fresh: bool = False) -> Reply:
-        return await sender.fetch(await wire_for(document), fresh=fresh)
+    verification = 0
 
-    good_doc, bad_doc = good_capture.document, bad_capture.document
-    replies: dict[str, Reply] = {}
+    def stats(search: Search | None) -> Stats:
+        return replace(_stats(search, sender=sender, clock=clock, started=started), verification=verification)
 
-    async def baseline(name: str, document: Document) -> None:
-        replies[name] = await reply_for(document)
+    good_reply: Reply | None = None
+    bad_reply: Reply | None = None
 
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(baseline, "good", good_doc)
-        tg.start_soon(baseline, "bad", bad_doc)
-    good_reply, bad_reply = replies["good"], replies["bad"]
-    base_stats = partial(_stats, sender=sender, clock=clock, started=started)
-
-    def failed(message: str) -> BaselineError:
-        result = Result(
-            mode=plan.mode, outcome="baselines-failed", patch=[], minimal_good=None, minimal_bad=None,
-            stats=base_stats(None), changes=len(plan.tree.changes), baseline_good=good_reply, baseline_bad=bad_reply,
+    def result(search: Search | None, **fields: Any) -> Result:
+        return Result(
+            mode=plan.mode, stats=stats(search), changes=len(plan.tree.changes),
+            baseline_good=good_reply, baseline_bad=bad_reply, **fields,
         )
-        return BaselineError(message, result=result)
 
-    if oracle is None:
-        default = SignatureOracle(good_reply, bad_reply)
-        try:
-            default.check()
-        except BaselineError as exc:
-            raise failed(exc.format_message()) from None
-        oracle = default
-    judge: Oracle = oracle
-    good_outcome = await call_oracle(judge, good_reply, good_doc)
-    bad_outcome = await call_oracle(judge, bad_reply, bad_doc)
-    if good_outcome is not Outcome.GOOD:
-        raise failed(f"GOOD is not good: it got {good_reply.short()} (judged {good_outcome})")
-    if bad_outcome is not Outcome.BAD:
-        raise failed(f"BAD is not bad: it got {bad_reply.short()} (judged {bad_outcome})")
+    try:
+        good_reply, bad_reply = await _baselines(session, good_doc, bad_doc, baseline_repeats)
+    except BaselineError as exc:
+        exc.result = result(
+            None, outcome="baselines-failed", patch=[], minimal_good=None, minimal_bad=None, reason=exc.message
+        )
+        raise
 
     known: dict[Config, Outcome] = {}
-    low, high = _endpoints(plan)
     base_outcome = Outcome.BAD if plan.mode == "fix" else Outcome.GOOD
-    for config, expected in ((low, base_outcome), (high, base_outcome.opposite)):
+    for config, expected in ((frozenset(), base_outcome), (plan.space.everything, base_outcome.opposite)):
         document = plan.document(config)
-        if document == (bad_doc if expected is Outcome.BAD else good_doc):
-            known[config] = expected
-            continue
-        outcome = await call_oracle(judge, await reply_for(document), document)
-        if outcome is not expected:
-            raise failed(f"with --ignore, the {expected} end of the search is {outcome}, not {expected}")
+        if document != (bad_doc if expected is Outcome.BAD else good_doc):
+            outcome, _ = await session.judge(document)
+            if outcome is not expected:
+                message = f"with --ignore, the {expected} end of the search is {outcome}, not {expected}"
+                raise BaselineError(message, result=result(
+                    None, outcome="baselines-failed", patch=[], minimal_good=None, minimal_bad=None, reason=message,
+                ))
         known[config] = expected
 
-    reserve = 2
+    reserve = 2 * session.repeat
     search = Search(
         _strategy(plan),
         known=known,
-        max_calls=None if max_requests is None else max(0, max_requests - sender.requests - reserve),
+        max_calls=None if max_requests is None else max(0, (max_requests - sender.requests - reserve) // session.repeat),
     )
-    counts = {Outcome.GOOD: 0, Outcome.BAD: 0, Outcome.UNRESOLVED: 0}
 
     async def evaluate(candidate: Candidate) -> Outcome:
-        document = plan.document(candidate.config)
-        return await call_oracle(judge, await reply_for(document), document)
+        outcome, _ = await session.judge(plan.document(candidate.config))
+        return outcome
 
     def on_outcome(candidate: Candidate, outcome: Outcome) -> None:
-        counts[outcome] += 1
+        session.counts[outcome] += 1
         if progress is not None:
             best = search.best
             size = len(best.good) if plan.mode == "fix" else len(best.bad - best.good)
             progress(Progress(
-                requests=sender.requests, in_flight=len(search.in_flight), good=counts[Outcome.GOOD],
-                bad=counts[Outcome.BAD], unresolved=counts[Outcome.UNRESOLVED], size=size,
+                requests=sender.requests, in_flight=len(search.in_flight), good=session.counts[Outcome.GOOD],
+                bad=session.counts[Outcome.BAD], unresolved=session.counts[Outcome.UNRESOLVED], size=size,
                 total=plan.space.size, elapsed=clock.now() - started,
             ))
 
-    await _drive(search, evaluate, concurrency=concurrency, on_outcome=on_outcome)
+    halted = await _drive(
+        search, evaluate, concurrency=concurrency, on_outcome=on_outcome, stop=stop, grace=timeout,
+        deadline=max_time, sender=sender,
+    )
 
     best = search.best
     minimal_good, minimal_bad = plan.document(best.good), plan.document(best.bad)
@@ -478,55 +674,88 @@ async def _run(
     elif plan.mode == "break":
         patch = plan.tree.patch(plan.changes(best.bad))
     else:
-        patch = diff(minimal_bad, minimal_good).patch(range(len(diff(minimal_bad, minimal_good).changes)))
+        between = diff(minimal_bad, minimal_good)
+        patch = between.patch(range(len(between.changes)))
+    found = dict(patch=patch, minimal_good=minimal_good, minimal_bad=minimal_bad)
 
-    verified = False
-    reply_good = reply_bad = None
-    if sender.budget_left is None or sender.budget_left >= 2:
-        checks: dict[str, Reply] = {}
-
-        async def check(name: str, document: Document) -> None:
-            checks[name] = await reply_for(document, fresh=True)
-
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(check, "good", minimal_good)
-            tg.start_soon(check, "bad", minimal_bad)
-        reply_good, reply_bad = checks["good"], checks["bad"]
-        verified = (
-            await call_oracle(judge, reply_good, minimal_good) is Outcome.GOOD
-            and await call_oracle(judge, reply_bad, minimal_bad) is Outcome.BAD
+    if halted == "stopped":
+        raise Interrupted(
+            "interrupted; this is the best result so far",
+            result=result(search, outcome="inconclusive", reason="interrupted", **found),
         )
-
+    before = sender.requests
+    verified, reply_good, reply_bad, flaky = await _verify(session, search, minimal_good, minimal_bad)
+    verification = sender.requests - before
     reason = None
-    if not search.finished:
+    if halted == "deadline":
+        reason = f"--max-time ({max_time}s) ran out before the search finished"
+    elif not search.finished:
         reason = f"the request budget ({max_requests}) ran out before the search finished"
-    elif not best.minimal:
-        reason = "some single-change checks were unresolved, so the answer is not proven 1-minimal"
+    elif flaky:
+        reason = f"re-verification failed: {flaky} (flaky server?); try --repeat 3"
     elif not verified:
-        reason = (
-            "re-verification failed: the minimal requests did not behave the same when sent again (flaky server?)"
-            if reply_good is not None
-            else "no budget left to re-verify the answer"
-        )
-    result = Result(
-        mode=plan.mode,
+        reason = "no budget left to re-verify the answer"
+    final = result(
+        search,
         outcome="found" if reason is None else "inconclusive",
-        patch=patch,
-        minimal_good=minimal_good,
-        minimal_bad=minimal_bad,
-        stats=base_stats(search),
         verified=verified,
-        minimal=search.finished and best.minimal,
+        minimal=search.finished and best.minimal and not flaky,
         reason=reason,
-        changes=len(plan.tree.changes),
-        baseline_good=good_reply,
-        baseline_bad=bad_reply,
         reply_good=reply_good,
         reply_bad=reply_bad,
+        **found,
     )
     if reason is not None:
-        raise Inconclusive(reason, result=result)
-    return result
+        raise Inconclusive(reason, result=final)
+    return final
+
+
+async def _verify(
+    session: _Session, search: Search, minimal_good: Document, minimal_bad: Document
+) -> tuple[bool, Reply | None, Reply | None, str | None]:
+    """Send the minimal good and bad again, and each single-change step if the budget allows.
+
+    Returns (verified, reply to minimal good, reply to minimal bad, what misbehaved or None).
+    """
+    plan, sender = session.plan, session.sender
+    # (what, document, outcome, whether the outcome is required or excluded)
+    checks: list[tuple[str, Document, Outcome, bool]] = [
+        ("the minimal good request", minimal_good, Outcome.GOOD, True),
+        ("the minimal bad request", minimal_bad, Outcome.BAD, True),
+    ]
+    best = search.best
+    if plan.mode != "isolate" and search.finished:
+        answer, target = (best.good, Outcome.GOOD) if plan.mode == "fix" else (best.bad, Outcome.BAD)
+        singles = [
+            (
+                f"the answer without {plan.tree.changes[plan.ids[i]].pointer}",
+                plan.document(plan.space.without(answer, [i])),
+                target,
+                False,
+            )
+            for i in sorted(answer)
+        ]
+        left = sender.budget_left
+        if left is None or left >= (len(checks) + len(singles)) * session.repeat:
+            checks += singles
+    left = sender.budget_left
+    if left is not None and left < 2 * session.repeat:
+        return False, None, None, None
+    results: list[tuple[Outcome, Reply | None]] = [(Outcome.UNRESOLVED, None)] * len(checks)
+
+    async def check(index: int, document: Document) -> None:
+        results[index] = await session.judge(document, role="verify")
+
+    async with anyio.create_task_group() as tg:
+        for index, (_, document, _, _) in enumerate(checks):
+            tg.start_soon(check, index, document)
+    replies = results[0][1], results[1][1]
+    for (name, _, outcome, required), (got, _) in zip(checks, results):
+        if required and got is not outcome:
+            return False, *replies, f"{name} was {got} when sent again"
+        if not required and got is outcome:
+            return False, *replies, f"{name} is still {outcome}, so the answer is not minimal"
+    return True, *replies, None
 
 
 def _stats(search: Search | None, *, sender: Sender, clock: Clock, started: float) -> Stats:
@@ -537,7 +766,7 @@ def _stats(search: Search | None, *, sender: Sender, clock: Clock, started: floa
         unresolved=core.unresolved if core else 0,
         rounds=core.rounds if core else 0,
         seconds=round(clock.now() - started, 3),
-        candidates=core.calls if core else 0,
+        candidates=core.calls + core.cancelled if core else 0,
         cancelled=core.cancelled if core else 0,
     )
 

@@ -76,17 +76,31 @@ class HttpxTransport:
     client: httpx.AsyncClient
     target: str | None = None
     owns_client: bool = False
+    #: Follow up to this many redirects (0: a redirect is an answer like any other).
+    follow_redirects: int = 0
 
     async def send(self, wire: WireRequest) -> Reply:
         url = retarget(wire.url, self.target) if self.target else wire.url
         started = time.perf_counter()
+        method, headers, content = wire.method, list(wire.headers), wire.body
         try:
-            request = httpx.Request(wire.method, url, headers=list(wire.headers), content=wire.body)
-            response = await self.client.send(request, follow_redirects=False)
-            try:
-                body = await response.aread()
-            finally:
-                await response.aclose()
+            for hop in range(self.follow_redirects + 1):
+                request = httpx.Request(method, url, headers=headers, content=content)
+                response = await self.client.send(request, follow_redirects=False)
+                try:
+                    body = await response.aread()
+                finally:
+                    await response.aclose()
+                location = response.headers.get("location")
+                if hop == self.follow_redirects or response.status_code not in _REDIRECTS or not location:
+                    break
+                next_url = str(httpx.URL(url).join(location))
+                if _origin(next_url) != _origin(url):
+                    headers = [(k, v) for k, v in headers if not _is_credential(k)]
+                if response.status_code == 303 or (response.status_code in (301, 302) and method == "POST"):
+                    method, content = "GET", b""
+                    headers = [(k, v) for k, v in headers if k.lower() not in ("content-type", "content-encoding")]
+                url = next_url
         except httpx.TimeoutException:
             return Reply(status=None, error="timed out", elapsed=time.perf_counter() - started)
         except (httpx.TransportError, httpx.StreamError) as exc:
@@ -101,6 +115,21 @@ class HttpxTransport:
     async def aclose(self) -> None:
         if self.owns_client:
             await self.client.aclose()
+
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_CREDENTIAL_WORDS = ("auth", "cookie", "token", "key", "secret", "signature", "session", "password")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parsed = httpx.URL(url)
+    return parsed.scheme, parsed.host, parsed.port
+
+
+def _is_credential(name: str) -> bool:
+    """Headers never carried to another origin by a redirect."""
+    lowered = name.lower()
+    return any(word in lowered for word in _CREDENTIAL_WORDS)
 
 
 def _describe(exc: Exception) -> str:
@@ -174,17 +203,31 @@ def open_transport(
     app: Any = None,
     target: str | None = None,
     timeout: float = 30.0,
+    follow_redirects: int = 0,
 ) -> HttpxTransport:
-    """The transport for a run: a given client, an in-process app, or the network."""
+    """The transport for a run: a given client, an in-process app, or the network.
+
+    Redirects are answers unless ``follow_redirects`` > 0; when followed to
+    another origin, credential headers (authorization, cookies, keys, tokens)
+    are dropped, so they never reach an origin other than the request's own.
+    """
     if client is not None:
-        return HttpxTransport(client, target=target)
+        return HttpxTransport(client, target=target, follow_redirects=follow_redirects)
     if app is not None:
         if isinstance(app, str):
             app = load_app(app)
         mounted: httpx.AsyncBaseTransport
         mounted = httpx.ASGITransport(app=app) if is_asgi(app) else _WSGIThreadTransport(app)
-        return HttpxTransport(httpx.AsyncClient(transport=mounted, timeout=timeout), target=target, owns_client=True)
+        return HttpxTransport(
+            httpx.AsyncClient(transport=mounted, timeout=timeout),
+            target=target,
+            owns_client=True,
+            follow_redirects=follow_redirects,
+        )
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=32)
     return HttpxTransport(
-        httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False), target=target, owns_client=True
+        httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False),
+        target=target,
+        owns_client=True,
+        follow_redirects=follow_redirects,
     )

@@ -1,0 +1,114 @@
+"""The journal: every answered request, one JSON line each, durable across crashes.
+
+A line is written and fsynced as soon as an outcome is known, so a run killed at
+any moment (even with SIGKILL) leaves a journal whose complete lines are all
+valid; a torn last line is ignored when reading. ``--resume`` replays the
+journal: a request whose key is in it is not sent again, and its recorded
+outcome is used instead.
+
+Lines hold no secret values: a request is named by the SHA-256 of its wire form
+(``key``), a response by its status and masked signature. The first line
+identifies the run (mode and the hashes of the two documents) so that a journal
+is never replayed against other inputs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from reqbisect.errors import InputError
+from reqbisect.outcome import Outcome
+
+__all__ = ["Entry", "Journal", "read_journal"]
+
+FORMAT = "reqbisect-journal/1"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One answered request."""
+
+    key: str
+    outcome: Outcome
+    status: int | None
+    signature: str
+    #: "baseline-good", "baseline-bad", "candidate" or "verify".
+    role: str = "candidate"
+
+
+class Journal:
+    """Append entries to a file, one fsynced JSON line each."""
+
+    def __init__(self, path: Path, *, run: dict[str, Any]) -> None:
+        self.path = path
+        self._file: IO[str] = path.open("a", encoding="utf-8")
+        if self._file.tell() == 0:
+            self._write({"format": FORMAT, **run})
+
+    def record(self, entry: Entry) -> None:
+        self._write(
+            {
+                "key": entry.key,
+                "outcome": entry.outcome.value,
+                "status": entry.status,
+                "signature": entry.signature,
+                "role": entry.role,
+            }
+        )
+
+    def _write(self, line: dict[str, Any]) -> None:
+        self._file.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def read_journal(path: Path, *, run: dict[str, Any]) -> dict[str, Entry]:
+    """The entries of a journal written for the same ``run``.
+
+    Raises:
+        InputError: the file is missing, is not a journal, or belongs to another run.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read the journal: {exc.strerror}", source=str(path)) from None
+    lines = text.split("\n")
+    if lines and lines[-1] and not text.endswith("\n"):
+        lines = lines[:-1]
+    entries: dict[str, Entry] = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"not a journal line: {exc.msg}", source=str(path), location=f"line {number}") from None
+        if number == 1:
+            if data.get("format") != FORMAT:
+                raise InputError("not a reqbisect journal", source=str(path), location="line 1")
+            mismatch = [k for k, v in run.items() if data.get(k) != v]
+            if mismatch:
+                raise InputError(
+                    f"the journal belongs to another run (different {', '.join(mismatch)})",
+                    source=str(path),
+                    hint="resume with the same GOOD, BAD and --mode",
+                )
+            continue
+        try:
+            entries[data["key"]] = Entry(
+                key=data["key"],
+                outcome=Outcome(data["outcome"]),
+                status=data.get("status"),
+                signature=data.get("signature", ""),
+                role=data.get("role", "candidate"),
+            )
+        except (KeyError, ValueError, TypeError):
+            raise InputError("malformed journal entry", source=str(path), location=f"line {number}") from None
+    return entries
