@@ -179,16 +179,23 @@ def _progress_display(quiet: bool) -> Any:
     from rich.live import Live
 
     console = Console(stderr=True)
-    live = Live(console=console, transient=True, refresh_per_second=8)
+    live = Live(console=console, transient=True, auto_refresh=False)
 
     def update(p: Any) -> None:
-        live.update(
+        live.update(refresh=True, renderable=
             f"[bold]{p.requests}[/] sent, {p.in_flight} in flight · "
             f"[green]{p.good} good[/] [red]{p.bad} bad[/] [yellow]{p.unresolved} unresolved[/] · "
             f"difference {p.size}/{p.total} changes · {p.elapsed:.1f}s"
         )
 
     return live, update
+
+
+def _check_redact(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Reject a bad ``--redact`` while parsing, before anything is sent (exit 2)."""
+    from reqbisect.report.redact import check_extra
+
+    return check_extra(values)
 
 
 @cli.command("run")
@@ -209,20 +216,41 @@ def _progress_display(quiet: bool) -> Any:
 @click.option("--report", type=click.Path(dir_okay=False, writable=True), help="Write a Markdown report here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole result as JSON on stdout.")
 @click.option("--no-redact", is_flag=True, help="Do not redact secrets in the summary, report and --json.")
+@click.option(
+    "--redact", "redact_extra", multiple=True, metavar="NAME_OR_POINTER",
+    callback=lambda ctx, param, value: _check_redact(value),
+    help="Also treat this header/cookie/query/body key name, or everything under this JSON pointer, as a secret.",
+)
+@click.option(
+    "--hook", metavar="MODULE:FUNCTION", callback=lambda ctx, param, value: _load_hook(value),
+    help="Call this on every request document just before it is sent (re-sign, refresh a timestamp or nonce).",
+)
+@click.option(
+    "--oracle-cmd", metavar="CMD", callback=lambda ctx, param, value: _check_oracle_cmd(value),
+    help="Judge each response with this shell command (response JSON on stdin; exit 0 good, 125 skip, else bad).",
+)
+@click.option("--max-time", type=click.FloatRange(min=0, min_open=True), help="Stop after this many seconds.")
+@click.option("--repeat", default=1, show_default=True, type=click.IntRange(1, 15), help="Judge each candidate by N sends (majority).")
+@click.option("--baseline-repeats", default=2, show_default=True, type=click.IntRange(1, 15), help="Send each baseline N times.")
+@click.option("--follow-redirects", is_flag=True, help="Follow redirects instead of judging them.")
+@click.option("--journal", type=click.Path(dir_okay=False), help="Append every answered request to this file.")
+@click.option("--resume", type=click.Path(dir_okay=False), help="Replay a journal: send nothing it already answered.")
 @click.option("--yes", is_flag=True, help="Do not ask before sending non-idempotent requests.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 def run_command(
     good: str, bad: str, mode: str, good_if: str | None, bad_if: str | None, target: str | None,
     app: str | None, concurrency: int, rate: float | None, timeout: float, retries: int,
     max_requests: int | None, ignore: tuple[str, ...], output: str | None, report: str | None,
-    as_json: bool, no_redact: bool, yes: bool, quiet: bool,
+    as_json: bool, no_redact: bool, redact_extra: tuple[str, ...], hook: Any, oracle_cmd: str | None,
+    max_time: float | None, repeat: int, baseline_repeats: int, follow_redirects: bool, journal: str | None,
+    resume: str | None, yes: bool, quiet: bool,
 ) -> None:
     """Find the smallest patch between GOOD and BAD that flips the server's answer."""
     from reqbisect.diff import diff
     from reqbisect.runner import bisect
     from reqbisect.transport import load_app
 
-    oracle = _expressions(good_if, bad_if)
+    oracle = _command_oracle(oracle_cmd, good_if, bad_if) or _expressions(good_if, bad_if)
     good_capture, bad_capture = _load(good), _load(bad)
     app_object = load_app(app) if app else None
     method = {good_capture.document.get("method", "GET"), bad_capture.document.get("method", "GET")}
@@ -246,22 +274,93 @@ def run_command(
     options: dict[str, Any] = dict(
         mode=mode, oracle=oracle, app=app_object, target=target, concurrency=concurrency, rate=rate,
         timeout=timeout, retries=retries, max_requests=max_requests, ignore=ignore, progress=update,
+        prepare=hook, max_time=max_time, repeat=repeat, baseline_repeats=baseline_repeats,
+        follow_redirects=follow_redirects, journal=journal, resume=resume,
     )
+    if max_requests is not None and not quiet:
+        _echo_err(f"reqbisect: sending at most {max_requests} requests")
     result = None
     code = 0
     try:
         if live is not None:
             with live:
-                result = bisect(good_capture, bad_capture, **options)
+                result = _run_until_signal(good_capture, bad_capture, options)
         else:
-            result = bisect(good_capture, bad_capture, **options)
+            result = _run_until_signal(good_capture, bad_capture, options)
     except (Inconclusive, BaselineError, Interrupted) as exc:
         result, code = exc.result, exc.exit_code
         _echo_err(f"reqbisect: {exc.format_message()}")
         if result is None:
             sys.exit(code)
-    _emit(result, as_json=as_json, output=output, report=report, redact=not no_redact)
+    _emit(
+        result, as_json=as_json, output=output, report=report, redact=not no_redact, extra=redact_extra,
+        good=good_capture.document, bad=bad_capture.document,
+    )
     sys.exit(code)
+
+
+def _run_until_signal(good: Any, bad: Any, options: dict[str, Any]) -> Any:
+    """Run the bisection; SIGINT/SIGTERM stop it gracefully, a second one aborts."""
+    import signal
+
+    import anyio
+
+    from reqbisect.runner import abisect
+
+    outcome: dict[str, Any] = {}
+
+    async def main() -> None:
+        stop = anyio.Event()
+        async with anyio.create_task_group() as tg:
+
+            async def watch() -> None:
+                with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                    async for _ in signals:
+                        if stop.is_set():
+                            tg.cancel_scope.cancel()
+                            return
+                        _echo_err("reqbisect: stopping; waiting for the requests in flight (again to abort)")
+                        stop.set()
+
+            tg.start_soon(watch)
+            try:
+                outcome["result"] = await abisect(good, bad, stop=stop, **options)
+            except ReqbisectError as exc:
+                outcome["error"] = exc
+            finally:
+                tg.cancel_scope.cancel()
+
+    anyio.run(main)
+    if "error" in outcome:
+        raise outcome["error"]
+    if "result" not in outcome:
+        raise Interrupted("aborted; in-flight requests were abandoned")
+    return outcome["result"]
+
+
+def _load_hook(spec: str | None) -> Any:
+    """Import ``--hook`` while parsing, before anything is sent (exit 2)."""
+    from reqbisect.hooks import load_hook
+
+    return load_hook(spec) if spec else None
+
+
+def _check_oracle_cmd(command: str | None) -> str | None:
+    from reqbisect.command_oracle import check_command
+
+    if command is not None:
+        check_command(command, option="--oracle-cmd")
+    return command
+
+
+def _command_oracle(command: str | None, good_if: str | None, bad_if: str | None) -> Any:
+    from reqbisect.command_oracle import CommandOracle
+
+    if command is None:
+        return None
+    if good_if is not None or bad_if is not None:
+        raise InputError("use either --oracle-cmd or --good-if/--bad-if, not both", source="--oracle-cmd")
+    return CommandOracle(command)
 
 
 def _default_bound(changes: int) -> int:
@@ -275,9 +374,28 @@ def _origin_of(document: Any) -> str:
     return origin(document)
 
 
-def _emit(result: Any, *, as_json: bool, output: str | None, report: str | None, redact: bool) -> None:
-    from reqbisect.report.patch import describe_patch, describe_reply
+def _emit(
+    result: Any,
+    *,
+    as_json: bool,
+    output: str | None,
+    report: str | None,
+    redact: bool,
+    extra: tuple[str, ...] = (),
+    good: Any = None,
+    bad: Any = None,
+) -> None:
+    """Print the patch (real values: it is for the user's machine), the JSON and the report,
+    then the human summary on stderr. One redactor serves the summary, ``--json`` and the
+    report, so a secret gets the same placeholder in all three; ``good``/``bad`` are the
+    original documents, whose secrets it learns too."""
+    from reqbisect.report.json import result_to_json
+    from reqbisect.report.markdown import render_markdown
+    from reqbisect.report.patch import describe_finding
+    from reqbisect.report.redact import Redactor
 
+    documents = [doc for doc in (good, bad) if doc is not None]
+    redactor = Redactor.for_result(result, enabled=redact, extra=extra, documents=documents)
     if result.outcome != "baselines-failed":
         patch_text = _dump_json(result.patch)
         if output:
@@ -285,23 +403,126 @@ def _emit(result: Any, *, as_json: bool, output: str | None, report: str | None,
         if not as_json:
             click.echo(patch_text)
     if as_json:
-        click.echo(_dump_json(result.to_json(redact=redact)))
+        click.echo(_dump_json(result_to_json(result, redactor=redactor, good=good, bad=bad)))
     if report:
-        Path(report).write_text(result.to_markdown(redact=redact), encoding="utf-8")
+        Path(report).write_text(render_markdown(result, redactor=redactor, good=good, bad=bad), encoding="utf-8")
     if result.outcome == "baselines-failed":
         return
-    base = result.minimal_bad if result.mode != "break" else result.minimal_good
-    words = describe_patch(result.patch, base)
-    flip = f'turns {describe_reply(result.baseline_bad)} into {describe_reply(result.baseline_good)}'
-    if result.mode == "break":
-        flip = f'turns {describe_reply(result.baseline_good)} into {describe_reply(result.baseline_bad)}'
     s = result.stats
     status = "minimal difference" if result.outcome == "found" else "best so far (not proven minimal)"
-    _echo_err(f"{status}: {words} {flip}")
+    _echo_err(f"{status}: {describe_finding(result, good=good, bad=bad, redactor=redactor, limit=8)}")
     _echo_err(
         f"{result.changes} changes; {s.requests} requests ({s.cache_hits} cached, {s.unresolved} unresolved), "
         f"{s.rounds} rounds, {s.seconds:.1f}s; verified: {'yes' if result.verified else 'no'}"
     )
+
+
+@cli.command("json")
+@click.argument("good")
+@click.argument("bad")
+@click.option(
+    "--test", "test_command", required=True, metavar="CMD",
+    help="Shell command judging a candidate; {} is replaced by its file (without {}: on stdin). "
+    "Exit 0 good, 125 cannot tell, 1..127 bad.",
+)
+@click.option("--mode", type=click.Choice(["fix", "break", "isolate"]), default="fix", show_default=True)
+@click.option("-j", "--concurrency", default=4, show_default=True, type=click.IntRange(1, 256),
+              help="Test runs at once.")
+@click.option("--max-requests", type=click.IntRange(2), help="Never run the test more often than this.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
+              help="Seconds a test run may take; a slower one counts as unresolved.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the patch here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole result as JSON on stdout.")
+def json_command(
+    good: str, bad: str, test_command: str, mode: str, concurrency: int, max_requests: int | None,
+    timeout: float | None, output: str | None, as_json: bool,
+) -> None:
+    """Find the smallest patch between two JSON documents (GOOD passes the test, BAD fails it).
+
+    No HTTP at all: each candidate document is written in the style of its input file
+    (indentation, spacing, escaping) and judged by the exit status of CMD, as with
+    git bisect run. Example: reqbisect json old.json new.json --test './check {}'
+    """
+    import tempfile
+
+    from reqbisect.command_oracle import CommandTest, check_command
+    from reqbisect.runner import bisect_documents
+
+    check_command(test_command, option="--test")
+    good_doc, good_text = _read_json(good)
+    bad_doc, bad_text = _read_json(bad)
+    base, base_text = (bad, bad_text) if mode == "fix" else (good, good_text)
+    name = Path(base).name if base != "-" else "candidate.json"
+    code = 0
+    with tempfile.TemporaryDirectory(prefix="reqbisect-") as folder:
+        test = CommandTest(
+            test_command, Path(folder), name=name, dump=_json_style_of(base_text), timeout=timeout
+        )
+        try:
+            result = bisect_documents(
+                good_doc, bad_doc, test, mode=mode, concurrency=concurrency, max_requests=max_requests
+            )
+        except BaselineError as exc:
+            raise BaselineError(
+                exc.message, source="--test", hint="the command must exit 0 for GOOD and 1..127 (not 125) for BAD"
+            ) from None
+        except Inconclusive as exc:
+            result, code = exc.result, exc.exit_code
+            _echo_err(f"reqbisect: {exc.format_message()}")
+    patch_text = _dump_json(result.patch)
+    if output:
+        Path(output).write_text(patch_text + "\n", encoding="utf-8")
+    click.echo(_dump_json(_documents_result_json(result)) if as_json else patch_text)
+    status = "minimal difference" if result.outcome == "found" else "best so far (not proven minimal)"
+    ops = [f"{op['op']} {op['path']}" for op in result.patch]
+    shown = ", ".join(ops[:8]) + (f", and {len(ops) - 8} more" if len(ops) > 8 else "")
+    s = result.stats
+    _echo_err(f"{status}: {shown or 'no operations'}")
+    _echo_err(
+        f"{result.changes} changes; {s.requests} test runs ({s.cache_hits} cached, {s.unresolved} unresolved), "
+        f"{s.rounds} rounds, {s.seconds:.1f}s"
+    )
+    sys.exit(code)
+
+
+def _read_json(arg: str) -> tuple[Any, str]:
+    """A JSON file (or ``-``): the parsed value and the text (for its style)."""
+    from reqbisect.formats.native import parse_json
+
+    try:
+        text = sys.stdin.read() if arg == "-" else Path(arg).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror}", source=arg) from None
+    except UnicodeDecodeError as exc:
+        raise InputError("not UTF-8 text", source=arg, location=f"byte {exc.start}") from None
+    return parse_json(text, source=arg), text
+
+
+def _json_style_of(text: str) -> Any:
+    """A serialiser that writes JSON the way ``text`` is written."""
+    from reqbisect.document import _json_style
+
+    return _json_style(text).dump
+
+
+def _documents_result_json(result: Any) -> dict[str, Any]:
+    """``json --json``: the keys of ``run --json`` that apply to plain documents."""
+    from dataclasses import asdict
+
+    from reqbisect.result import SCHEMA_VERSION
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "mode": result.mode,
+        "outcome": result.outcome,
+        "patch": result.patch,
+        "minimal_good": result.minimal_good,
+        "minimal_bad": result.minimal_bad,
+        "stats": asdict(result.stats),
+        "verified": result.verified,
+        "minimal": result.minimal,
+        "reason": result.reason,
+    }
 
 
 def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:

@@ -215,11 +215,11 @@ async def _drive(
 ) -> str | None:
     """Propose, send, feed, until the search is done. One task group, no leaks.
 
-    Speculative requests still in flight when the search ends are cancelled;
-    ones on the wire before that are never withdrawn, since their answers
-    often serve a later branch. Returns None when the search ended, "stopped"
-    when ``stop`` was set (in-flight requests get ``grace`` seconds to finish
-    and be fed), or "deadline" when ``deadline`` seconds passed.
+    A request on the wire is never withdrawn while the search runs, since
+    its answer often serves a later branch; when the search ends or ``stop``
+    is set, those in flight get ``grace`` seconds to finish. Returns None
+    when the search ended, "stopped" when ``stop`` was set, or "deadline"
+    when ``deadline`` seconds passed.
     """
     send_stream, receive_stream = anyio.create_memory_object_stream[Optional[tuple[Candidate, Outcome]]](math.inf)
     scopes: dict[int, anyio.CancelScope] = {}
@@ -260,7 +260,9 @@ async def _drive(
                 feed(item)
         if timer.cancelled_caught:
             halted = "deadline"
-        if halted == "stopped":
+        # Requests on the wire finish (within ``grace``) so that every request
+        # counted was really answered; only then are stragglers abandoned.
+        if halted != "deadline":
             with anyio.move_on_after(grace):
                 while scopes:
                     item = await receive_stream.receive()
@@ -351,7 +353,7 @@ class _Session:
     async def wire_for(self, document: Document) -> WireRequest:
         if self.prepare is not None:
             prepared = self.prepare(document)
-            document = await prepared if inspect.isawaitable(prepared) else prepared  # type: ignore[assignment]
+            document = await prepared if inspect.isawaitable(prepared) else prepared
         return to_wire(document, like=self.captures)
 
     async def replies(self, document: Document, *, role: str, times: int) -> list[tuple[str, Reply | None]]:

@@ -1,0 +1,373 @@
+"""The bug report: Markdown to paste into an issue tracker.
+
+A maintainer reading the report should see the finding before anything else,
+be able to reproduce it with two commands, and find the evidence (responses,
+what was tried, the baselines) one click away. So the report is, in order: a
+title naming the request and the response change; one sentence with the
+finding; the minimal patch; curl commands for the minimal good and bad
+requests; their responses side by side; what the search did; the baselines;
+warnings; the tool version. Long parts (bodies, large patches, long commands)
+are folded into ``<details>`` blocks, which GitHub, GitLab and most trackers
+render collapsed.
+
+Everything shown passes through one :class:`~reqbisect.report.redact.Redactor`,
+which learns the secrets of the minimal requests, of the original requests
+when given, of the patch and of the replies before anything is written; the
+curl commands are built from redacted documents, and their text is redacted
+once more. The output is CommonMark plus GitHub tables; it never relies on raw
+HTML beyond ``<details>``/``<summary>``.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib
+import json
+import re
+import shlex
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
+
+from reqbisect.oracle import Reply
+from reqbisect.report.json import result_reason
+from reqbisect.report.patch import (
+    describe_change,
+    describe_op,
+    describe_patch,
+    describe_reply,
+    patch_base,
+    patch_target,
+    replies_of,
+)
+from reqbisect.report.redact import Redactor, truncate
+
+if TYPE_CHECKING:
+    from reqbisect._types import Document
+    from reqbisect.result import Result
+
+__all__ = ["BODY_LIMIT", "render_markdown"]
+
+#: Characters of a response body shown in the report.
+BODY_LIMIT = 1024
+#: Lines after which a code block is folded into ``<details>``.
+FOLD_LINES = 40
+_KEY_HEADERS = (
+    "content-type", "request-id", "x-request-id", "x-amzn-requestid", "x-amz-request-id", "cf-ray",
+    "retry-after", "www-authenticate", "location",
+)
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|&~])")
+
+
+def _escape(text: str) -> str:
+    """Text safe in a Markdown paragraph or table cell: no markup, one line."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def _code(text: str) -> str:
+    """An inline code span that survives backticks in ``text`` (CommonMark 6.1)."""
+    text = " ".join(text.split())
+    ticks = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def _fence(content: str, info: str = "") -> str:
+    ticks = "`" * max(3, max((len(run) for run in re.findall(r"`+", content)), default=0) + 1)
+    return f"{ticks}{info}\n{content.rstrip(chr(10))}\n{ticks}"
+
+
+def _details(summary: str, body: str) -> str:
+    return f"<details>\n<summary>{html.escape(summary)}</summary>\n\n{body}\n\n</details>"
+
+
+def _maybe_fold(summary: str, block: str, content: str) -> str:
+    if content.count("\n") + 1 > FOLD_LINES or len(content) > 4000:
+        return _details(summary, block)
+    return block
+
+
+def _size(n: int) -> str:
+    if n < 1024:
+        return f"{n} bytes"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.1f} KB"
+    return f"{n / (1024 * 1024):.1f} MB"
+
+
+# -- curl ---------------------------------------------------------------------------------
+
+
+def _is_request(document: Any) -> bool:
+    return isinstance(document, dict) and isinstance(document.get("url"), str)
+
+
+def _values(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _fallback_curl(document: Document) -> str:
+    """A plain curl command, used only when ``reqbisect.formats`` cannot be imported."""
+    method = str(document.get("method", "GET")).upper()
+    url = str(document["url"])
+    pairs = [(str(k), str(v)) for k, vs in (document.get("query") or {}).items() for v in _values(vs)]
+    if pairs:
+        url += "?" + urlencode(pairs, quote_via=quote)
+    args = ["curl", "-I" if method == "HEAD" else f"-X {method}", shlex.quote(url)]
+    headers: dict[str, Any] = document.get("headers") or {}
+    for name, values in headers.items():
+        args += [f"-H {shlex.quote(f'{name}: {value}')}" for value in _values(values)]
+    cookies: dict[str, Any] = document.get("cookies") or {}
+    if cookies:
+        jar = "; ".join(f"{name}={value}" for name, values in cookies.items() for value in _values(values))
+        args.append(f"-b {shlex.quote(jar)}")
+    prefix = ""
+    content_type = str(next((v for k, v in headers.items() if k == "content-type"), ""))
+    if "body_base64" in document:
+        prefix = f"printf %s {shlex.quote(str(document['body_base64']))} | base64 -d | "
+        args.append("--data-binary @-")
+    elif "body" in document:
+        body = document["body"]
+        if isinstance(body, str):
+            args.append(f"--data-raw {shlex.quote(body)}")
+        elif isinstance(body, dict) and "x-www-form-urlencoded" in content_type:
+            fields = [(str(k), str(v)) for k, vs in body.items() for v in _values(vs)]
+            args.append(f"--data-raw {shlex.quote(urlencode(fields))}")
+        elif isinstance(body, dict) and "multipart/form-data" in content_type:
+            for name, part in body.items():
+                text = part if isinstance(part, str) else json.dumps(part, ensure_ascii=False)
+                args.append(f"--form-string {shlex.quote(f'{name}={text}')}")
+        else:
+            args.append(f"--data-raw {shlex.quote(json.dumps(body, ensure_ascii=False, separators=(',', ':')))}")
+    return prefix + " \\\n  ".join(args)
+
+
+def _curl(document: Document) -> str:
+    """The document as a curl command: ``reqbisect.formats.dump`` when it is there."""
+    try:
+        dump: Callable[..., str] = getattr(importlib.import_module("reqbisect.formats"), "dump")
+    except (ImportError, AttributeError):
+        return _fallback_curl(document)
+    return dump(document, "curl").rstrip("\n")
+
+
+# -- sections ----------------------------------------------------------------------------
+
+
+def _title(result: Result, redactor: Redactor) -> str:
+    document = result.minimal_bad or result.minimal_good
+    where = ""
+    if _is_request(document):
+        assert isinstance(document, dict)
+        url = redactor.redact_text(str(document["url"]))
+        where = f"{document.get('method', 'GET')} {url}: "
+    if result.outcome == "baselines-failed":
+        return f"# {_escape(where)}the baselines did not reproduce" if where else "# The baselines did not reproduce"
+    before, after = replies_of(result)
+    if before is None and after is None:
+        return f"# {_escape(where)}the minimal difference" if where else "# The minimal difference"
+    return f"# {_escape(where + describe_change(before, after, redactor=redactor))}"
+
+
+def _finding(result: Result, redactor: Redactor, target: Any) -> str:
+    if result.outcome == "baselines-failed":
+        if result.reason is not None:
+            return f"**The baselines did not reproduce:** {_escape(redactor.redact_text(result.reason))}."
+        return (
+            "**The baselines did not reproduce:** "
+            f"GOOD got {_code(describe_reply(result.baseline_good, redactor=redactor))} "
+            f"and BAD got {_code(describe_reply(result.baseline_bad, redactor=redactor))}."
+        )
+    ops = len(result.patch)
+    words = describe_patch(result.patch, patch_base(result), target=target, redactor=redactor)
+    if ops > 3:
+        words = f"{ops} operations (listed below)"
+    before, after = replies_of(result)
+    change = (
+        f" The response goes from {_code(describe_reply(before, redactor=redactor))} "
+        f"to {_code(describe_reply(after, redactor=redactor))}."
+        if before is not None or after is not None else ""
+    )
+    what = "this change" if ops == 1 else "these changes"
+    sentence = {
+        "fix": f"The failing request works after {what}: {_escape(words)}.",
+        "break": f"The working request fails after {what}: {_escape(words)}.",
+        "isolate": f"A working and a failing request differ only in {what}: {_escape(words)}.",
+    }.get(result.mode, f"{_escape(words)}.")
+    if result.outcome == "inconclusive":
+        reason = result_reason(result, redactor=redactor) or "the search did not finish"
+        return f"**Inconclusive:** {_escape(reason)}. Best so far, {sentence[0].lower()}{sentence[1:]}{change}"
+    return f"**Finding:** {sentence}{change}"
+
+
+def _patch_section(result: Result, redactor: Redactor, target: Any) -> list[str]:
+    applies_to = {
+        "fix": "the failing request (BAD)",
+        "break": "the working request (GOOD)",
+        "isolate": "the minimal failing request",
+    }.get(result.mode, "the base document")
+    patch = redactor.redact_patch(result.patch)
+    text = json.dumps(patch, indent=2, ensure_ascii=False)
+    note = f"An RFC 6902 JSON Patch against {applies_to}."
+    if redactor.enabled:
+        note += (
+            " Secrets are replaced by `<redacted:…>` placeholders; the patch that reqbisect prints"
+            " on stdout (and writes with `-o`) keeps the real values."
+        )
+    bullets = "\n".join(
+        f"- {_escape(describe_op(op, patch_base(result), target=target, redactor=redactor))}"
+        for op in result.patch
+    )
+    block = _maybe_fold(f"The patch ({len(patch)} operations)", _fence(text, "json"), text)
+    return ["## Minimal patch", note, *([bullets] if bullets else []), block]
+
+
+def _command_block(summary: str, document: Any, redactor: Redactor) -> str:
+    if _is_request(document):
+        text = redactor.redact_text(_curl(redactor.redact_document(document)))
+        return _maybe_fold(summary, _fence(text, "bash"), text)
+    text = json.dumps(redactor.redact_document(document), indent=2, ensure_ascii=False)
+    return _maybe_fold(summary, _fence(text, "json"), text)
+
+
+def _reproduce_section(result: Result, redactor: Redactor) -> list[str]:
+    requests = _is_request(result.minimal_good) and _is_request(result.minimal_bad)
+    kind = "curl command" if requests else "document"
+    return [
+        "## Reproduce",
+        "### Works: the minimal good request",
+        _command_block(f"The minimal good request ({kind})", result.minimal_good, redactor),
+        "### Fails: the minimal bad request",
+        _command_block(f"The minimal bad request ({kind})", result.minimal_bad, redactor),
+    ]
+
+
+def _header_rows(replies: list[Reply | None]) -> list[list[str]]:
+    rows = []
+    for name in _KEY_HEADERS:
+        values = [reply.header(name) if reply is not None else None for reply in replies]
+        if any(value is not None for value in values):
+            rows.append([name, *(_escape(v) if v is not None else "" for v in values)])
+    return rows
+
+
+def _table(head: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _body_block(name: str, reply: Reply | None, redactor: Redactor) -> str | None:
+    if reply is None or reply.error is not None or not reply.body:
+        return None
+    size = len(reply.body)
+    shown = redactor.redact_reply(reply)
+    data = shown.json
+    if data is not None or shown.body.strip() == b"null":
+        text, info = json.dumps(data, indent=2, ensure_ascii=False), "json"
+    else:
+        text, info = shown.text, "text"
+    cut = truncate(text, BODY_LIMIT)
+    note = f"{_size(size)}" + (f", first {_size(len(cut.encode('utf-8')))} shown" if len(cut) < len(text) else "")
+    return _details(f"{name} body ({note})", _fence(cut, info))
+
+
+def _replies_section(
+    heading: str, note: str, names: tuple[str, str], replies: tuple[Reply | None, Reply | None], redactor: Redactor,
+) -> list[str]:
+    pair = [redactor.redact_reply(r) if r is not None else None for r in replies]
+    rows = [["answer", *(_escape(describe_reply(r, redactor=redactor)) for r in replies)]]
+    rows += _header_rows(pair)
+    rows.append(["body", *(_size(len(r.body)) if r is not None else "" for r in replies)])
+    rows.append(["time", *(f"{r.elapsed:.2f} s" if r is not None else "" for r in replies)])
+    parts = [heading, note, _table(["", *names], rows)]
+    parts += [b for b in (_body_block(n, r, redactor) for n, r in zip(names, replies)) if b is not None]
+    return parts
+
+
+def _responses_section(result: Result, redactor: Redactor) -> list[str]:
+    if all(r is None for r in (result.reply_good, result.reply_bad, result.baseline_good, result.baseline_bad)):
+        return []
+    if result.reply_good is not None or result.reply_bad is not None:
+        note = "Both minimal requests were sent once more to verify the finding" + (
+            "." if result.verified else ", and did not behave as during the search."
+        )
+        replies = (result.reply_good, result.reply_bad)
+    else:
+        note = "The minimal requests were not sent again; these are the baselines' answers."
+        replies = (result.baseline_good, result.baseline_bad)
+    return _replies_section("## Responses", note, ("minimal good", "minimal bad"), replies, redactor)
+
+
+def _tried_section(result: Result) -> list[str]:
+    s = result.stats
+    lines = [
+        f"- {s.requests} requests sent (baselines, retries and {s.verification} for verification included); "
+        f"{s.cache_hits} answered from the cache; {s.unresolved} unresolved",
+        f"- {s.rounds} rounds of concurrent requests in {s.seconds:.1f} s",
+        f"- {result.changes} changes between GOOD and BAD; {s.candidates} candidates proposed, "
+        f"{s.cancelled} withdrawn before an answer",
+        f"- mode `{result.mode}`; verified: {'yes' if result.verified else 'no'}; "
+        f"1-minimal: {'yes' if result.minimal else 'no'}",
+    ]
+    return ["## What was tried", "\n".join(lines)]
+
+
+def _baselines_section(result: Result, redactor: Redactor) -> list[str]:
+    if result.baseline_good is None and result.baseline_bad is None:
+        return []
+    note = "The original GOOD and BAD requests, sent first" + (
+        "; every candidate was judged against their answers." if result.outcome != "baselines-failed" else "."
+    )
+    return _replies_section(
+        "## Baselines", note, ("GOOD", "BAD"), (result.baseline_good, result.baseline_bad), redactor
+    )
+
+
+def _warnings_section(warnings: Iterable[str], redactor: Redactor) -> list[str]:
+    lines = [f"- {_escape(redactor.redact_text(w))}" for w in warnings]
+    return ["## Warnings", "\n".join(lines)] if lines else []
+
+
+def render_markdown(
+    result: Result,
+    *,
+    redact: bool = True,
+    redactor: Redactor | None = None,
+    good: Document | None = None,
+    bad: Document | None = None,
+) -> str:
+    """The bug-report text for ``result``.
+
+    Args:
+        result: what the bisection found (any outcome).
+        redact: replace secrets with placeholders (ignored when ``redactor`` is given).
+        redactor: a redactor shared with the summary and ``--json``, so the same
+            secret gets the same placeholder everywhere.
+        good, bad: the original GOOD and BAD documents, when the caller has them:
+            their secrets are learned too, and the finding can say how much of an
+            added container the patch needs (``added 1 of 2 elements``).
+
+    Returns:
+        CommonMark with GitHub tables and ``<details>`` blocks, ending in a newline.
+    """
+    from reqbisect import __version__
+
+    if redactor is None:
+        documents = [doc for doc in (good, bad) if doc is not None]
+        redactor = Redactor.for_result(result, enabled=redact, documents=documents)
+    target = patch_target(result, good=good, bad=bad)
+    parts = [_title(result, redactor), _finding(result, redactor, target)]
+    if result.outcome != "baselines-failed":
+        parts += _patch_section(result, redactor, target)
+        if result.minimal_good is not None and result.minimal_bad is not None:
+            parts += _reproduce_section(result, redactor)
+        parts += _responses_section(result, redactor)
+    parts += _tried_section(result)
+    resent = result.reply_good is not None or result.reply_bad is not None
+    if result.outcome == "baselines-failed" or resent:
+        # Otherwise the responses section already showed the baselines' answers.
+        parts += _baselines_section(result, redactor)
+    parts += _warnings_section(result.warnings, redactor)
+    parts += ["---", f"Generated by reqbisect {__version__}."]
+    return "\n\n".join(parts) + "\n"
