@@ -1,0 +1,117 @@
+"""Capture formats, each a module with ``load(text, *, source, base_dir)`` and ``dump(doc, *, like)``.
+
+Layout::
+
+    native.py   the request document itself, as JSON            (.json)
+    har.py      HAR 1.2 from browsers and proxies               (.har, file.har#N)
+    curl.py     curl command lines: bash, cmd, PowerShell      (.curl .sh .txt; .cmd .bat .ps1
+                                                                 or name.cmd.txt pick the shell)
+    http.py     raw HTTP/1.1 requests                           (.http)
+
+:func:`load_request` picks the format by file extension, or sniffs the text when the
+extension says nothing. Every loader returns a :class:`~reqbisect.document.Capture`
+whose ``warnings`` the command line prints to stderr.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+
+from reqbisect._types import Document
+from reqbisect.document import Capture
+from reqbisect.errors import InputError
+from reqbisect.formats import curl, har, http, native
+
+__all__ = ["FORMATS", "dump", "load_request", "sniff"]
+
+#: The formats ``convert --to`` and :func:`dump` know.
+FORMATS = ("json", "curl", "http", "har")
+_MODULES: dict[str, ModuleType] = {"json": native, "curl": curl, "http": http, "har": har}
+_EXTENSIONS = {".json": "json", ".har": "har", ".curl": "curl", ".sh": "curl", ".txt": "curl", ".bat": "curl",
+               ".cmd": "curl", ".ps1": "curl", ".http": "http"}
+
+
+def sniff(text: str) -> str | None:
+    """Guess the format of a capture's text: json, har, curl, http, or ``None``."""
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if stripped.startswith("{"):
+        return "har" if re.match(r'\{\s*"log"\s*:', stripped) else "json"
+    for line in stripped.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if re.match(r"(\S*[/\\])?curl(\.exe)?(\s|$)", line):
+            return "curl"
+        if line.startswith(":") or re.fullmatch(r"[A-Z]+ +\S+( +HTTP/\d(\.\d)?)?", line):
+            return "http"
+        return None
+    return None
+
+
+def _read(arg: str) -> tuple[str, Path | None, str | None]:
+    """Text, the file's directory, and a ``#ENTRY`` selector."""
+    path, selector = Path(arg), None
+    if not path.exists() and "#" in arg and (arg.startswith("-#") or Path(arg.rpartition("#")[0]).exists()):
+        base, _, selector = arg.rpartition("#")
+        path = Path(base)
+    if str(path) == "-":
+        return sys.stdin.buffer.read().decode("utf-8", "surrogateescape"), None, selector
+    try:
+        return path.read_bytes().decode("utf-8", "surrogateescape"), path.resolve().parent, selector
+    except OSError as exc:
+        raise InputError(f"cannot read the request: {exc.strerror}", source=str(path)) from None
+
+
+def load_request(arg: str | Path, *, text: str | None = None) -> Capture:
+    """Load a request from a file, ``-`` (stdin), ``file.har#N``/``file.har#URL-PART``, or text.
+
+    Args:
+        arg: the path (its extension picks the format), or the capture itself when it is
+            not a path but reads as one (a curl command, JSON, a raw request).
+        text: the capture's text when it is already in memory; ``arg`` then only names it.
+
+    Returns:
+        The capture, with warnings for anything the loader could not represent exactly.
+
+    Raises:
+        InputError: unreadable file, unknown format, or a malformed capture.
+    """
+    arg = str(arg)
+    base_dir: Path | None = None
+    selector = None
+    if text is not None:
+        if "#" in arg and not Path(arg).exists():
+            arg, _, selector = arg.rpartition("#")
+    elif "\n" in arg or (not Path(arg).exists() and not arg.startswith("-") and sniff(arg) is not None):
+        text, arg = arg, "<text>"
+    else:
+        text, base_dir, selector = _read(arg)
+        if selector is not None:
+            arg = arg.rpartition("#")[0]
+    text = text.removeprefix("\ufeff")
+    fmt = _EXTENSIONS.get(Path(arg).suffix.lower()) or sniff(text)
+    if fmt is None:
+        raise InputError("cannot tell the format of the request", source=arg,
+                         expected="a .json, .har, .curl/.sh/.txt or .http file, or text that reads as one")
+    if selector is not None and fmt != "har":
+        raise InputError(f"only HAR files take an entry selector (#{selector})", source=arg)
+    if fmt == "har":
+        return har.load(text, source=arg, base_dir=base_dir, entry=selector)
+    if fmt == "curl":
+        suffixes = {s.lower() for s in Path(arg).suffixes}
+        dialect = "cmd" if suffixes & {".cmd", ".bat"} else "powershell" if ".ps1" in suffixes else None
+        return curl.load(text, source=arg, base_dir=base_dir, dialect=dialect)
+    loaded: Capture = _MODULES[fmt].load(text, source=arg, base_dir=base_dir)
+    return loaded
+
+
+def dump(doc: Document, fmt: str, *, like: Sequence[Capture] = ()) -> str:
+    """The document written in ``fmt`` (one of :data:`FORMATS`), reusing ``like`` captures' bytes."""
+    if fmt not in _MODULES:
+        raise InputError(f"unknown format {fmt!r}", expected="one of " + ", ".join(FORMATS))
+    written: str = _MODULES[fmt].dump(doc, like=like)
+    return written
