@@ -8,7 +8,7 @@ import json
 import zlib
 from typing import Any
 
-import brotli
+import brotli  # type: ignore[import-untyped]
 import pytest
 
 from reqbisect.document import Capture, WireRequest, body_kind, from_wire, origin, to_wire, validate_document
@@ -138,7 +138,7 @@ def test_normalisation_follows_the_design() -> None:
 
 
 def _changed(capture: Capture, **changes: Any) -> dict[str, Any]:
-    document = json.loads(json.dumps(capture.document))
+    document: dict[str, Any] = json.loads(json.dumps(capture.document))
     document.update(changes)
     return document
 
@@ -282,7 +282,7 @@ def test_validation_lower_cases_header_names() -> None:
                                      "it is derived when sending"),
         ({"headers": {"cookie": "a=1"}}, "bad.json, /headers/cookie: header 'cookie' is not allowed; "
                                          "put cookies in /cookies"),
-        ({"headers": {"x": "a\r\nb"}}, "bad.json, /headers/x: header value has a line break or NUL"),
+        ({"headers": {"x": "a\r\nb"}}, "bad.json, /headers/x: value has a line break or NUL"),
         ({"hedaers": {}}, "bad.json, /hedaers: unknown key 'hedaers'; did you mean 'headers'?"),
     ],
 )

@@ -214,8 +214,16 @@ def test_approximations_are_warned_about(text: str, warning: str) -> None:
     assert warnings[0].startswith("t.curl, line 1: ") and warning in warnings[0]
 
 
-def test_options_without_effect_are_silent() -> None:
-    assert curl.load("curl -k -L -s -S -v -o out --max-time 5 --http2 -g http://a.example/", source="t").warnings == ()
+def test_options_without_effect_are_named_in_one_warning() -> None:
+    capture = curl.load("curl -sS -v -o out --max-time 5 --http2 -g --path-as-is http://a.example/a/../b", source="t")
+    assert capture.warnings == ("t, line 1: options that change nothing reqbisect sends are ignored: "
+                                "-s, -S, -v, -o, --max-time, --http2",)
+    assert capture.document["url"] == "http://a.example/a/../b"
+
+
+def test_insecure_and_location_are_warned_about() -> None:
+    warnings = curl.load("curl -kL http://a.example/", source="t").warnings
+    assert [w.split(":")[1] for w in warnings] == [" option --insecure is ignored", " option --location is ignored"]
 
 
 @pytest.mark.parametrize(
@@ -297,3 +305,10 @@ def test_dump_keeps_the_capture_bytes() -> None:
                                           b'{"a":  1}'), source="t")
     assert "--data-binary '{\"a\":  1}'" in curl.dump(spaced.document, like=[spaced])
     assert "-H 'Content-Type: application/json'" in curl.dump(spaced.document, like=[spaced])
+
+
+def test_cmd_variables_are_not_expanded_but_warned_about() -> None:
+    capture = curl.load('curl "http://a.example/%USERNAME%" ^\n  -H ^"X: 100^%^25^"', source="t.cmd", dialect="cmd")
+    assert capture.document["url"] == "http://a.example/%USERNAME%"
+    assert capture.document["headers"]["x"] == "100%25"
+    assert capture.warnings == ("t.cmd, line 1, column 24: variables are not expanded; the text is taken literally",)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -32,9 +33,18 @@ def _dump_json(value: Any) -> str:
 
 
 def _load(arg: str) -> Any:
+    """Load a request argument; what the loader could not represent exactly goes to stderr."""
     from reqbisect.formats import load_request
 
-    return load_request(arg)
+    capture = load_request(arg)
+    for warning in capture.warnings:
+        _echo_err(f"reqbisect: {capture.source}: {warning}")
+    return capture
+
+
+def _write(text: str) -> None:
+    """Write a rendered request to stdout exactly (binary bodies survive)."""
+    click.echo(text.encode("utf-8", "surrogateescape"), nl=not text.endswith("\n"))
 
 
 class _Group(click.Group):
@@ -100,7 +110,7 @@ def apply_command(request: str, patch_file: str, fmt: str) -> None:
     except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
         raise InputError(f"the patch does not apply: {exc}", source=patch_file) from None
     document = validate_document(result, source=f"{request} + {patch_file}")
-    click.echo(dump(document, fmt, like=[capture]).rstrip("\n"))
+    _write(dump(document, fmt, like=[capture]))
 
 
 def _read_patch(path: str) -> list[Any]:
@@ -125,7 +135,7 @@ def convert_command(request: str, fmt: str) -> None:
     from reqbisect.formats import dump
 
     capture = _load(request)
-    click.echo(dump(capture.document, fmt, like=[capture]).rstrip("\n"))
+    _write(dump(capture.document, fmt, like=[capture]))
 
 
 def _expressions(good_if: str | None, bad_if: str | None) -> Any:
@@ -290,6 +300,7 @@ def run_command(
     except (Inconclusive, BaselineError, Interrupted) as exc:
         result, code = exc.result, exc.exit_code
         _echo_err(f"reqbisect: {exc.format_message()}")
+        _hint_hook(result, hook)
         if result is None:
             sys.exit(code)
     _emit(
@@ -336,6 +347,19 @@ def _run_until_signal(good: Any, bad: Any, options: dict[str, Any]) -> Any:
     if "result" not in outcome:
         raise Interrupted("aborted; in-flight requests were abandoned")
     return outcome["result"]
+
+
+def _hint_hook(result: Any, hook: Any) -> None:
+    """Baselines refused as unauthorised, and no hook: the requests may need signing afresh."""
+    if hook is not None or result is None or result.outcome != "baselines-failed":
+        return
+    statuses = {reply.status for reply in (result.baseline_good, result.baseline_bad) if reply is not None}
+    said = re.findall(r"\b(?:got|answer) \(?(\d{3})\b", result.reason or "")
+    if statuses & {401, 403} or {"401", "403"} & set(said):
+        _echo_err(
+            "reqbisect: hint: if the server checks a signature, timestamp or nonce, each request must be "
+            "signed as it is sent: pass --hook MODULE:FUNCTION to re-sign every request"
+        )
 
 
 def _load_hook(spec: str | None) -> Any:
@@ -426,8 +450,8 @@ def _emit(
     "Exit 0 good, 125 cannot tell, 1..127 bad.",
 )
 @click.option("--mode", type=click.Choice(["fix", "break", "isolate"]), default="fix", show_default=True)
-@click.option("-j", "--concurrency", default=4, show_default=True, type=click.IntRange(1, 256),
-              help="Test runs at once.")
+@click.option("-j", "--concurrency", default=1, show_default=True, type=click.IntRange(1, 256),
+              help="Test runs at once (only if runs cannot disturb each other: no shared port, file or database).")
 @click.option("--max-requests", type=click.IntRange(2), help="Never run the test more often than this.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
               help="Seconds a test run may take; a slower one counts as unresolved.")

@@ -14,13 +14,17 @@ Rules
   key without ``=`` gets the value ``""``; the exact spelling survives through the
   capture's bytes (see Fidelity), so ``?flag`` is re-sent as ``?flag``.
 * Bodies by content type (see :func:`body_kind`): JSON is parsed (a body that does not
-  parse stays text); form bodies become an object of fields; multipart bodies an object
-  of parts, where a part is a string for a plain field, or an object with ``filename``,
-  ``content_type``, ``headers`` (other part headers) and ``content`` (text) or
-  ``content_base64``; text is a string; anything else is ``body_base64``. With no
-  Content-Type a body is text when it is UTF-8 without control characters.
-  ``Content-Encoding: gzip|deflate|br`` bodies are decoded into the document and encoded
-  again on the way out.
+  parse stays text); form bodies become an object of fields (a body with a piece
+  without ``=`` stays text); multipart bodies (RFC 7578) an object of parts, where a
+  part is a string for a plain field, or an object with ``filename``, ``content_type``,
+  ``headers`` (other part headers, lower-cased) and ``content`` (text) or
+  ``content_base64``; text is a string in the declared charset; anything else is
+  ``body_base64``. With no Content-Type a body is text when it is UTF-8 without control
+  characters. The multipart boundary stays in the ``content-type`` header; when a part
+  comes to contain it, a new one is derived from the content and the header on the wire
+  follows. ``Content-Encoding: gzip|deflate|br`` bodies are decoded into the document
+  (the header stays) and encoded again on the way out; a body under an unknown or
+  broken coding is kept as ``body_base64`` of the bytes as captured.
 
 Fidelity
 --------
@@ -299,7 +303,7 @@ def _part_params(line: str) -> dict[str, str]:
 
 def _parse_multipart(data: bytes, boundary: str) -> list[tuple[str, Any, bytes]] | None:
     """``(name, value, raw part)`` for each part, or ``None`` if the body is not multipart."""
-    delimiter = b"\r\n--" + boundary.encode("latin-1")
+    delimiter = b"\r\n--" + boundary.encode("utf-8", "surrogateescape")
     chunks = (b"\r\n" + data).split(delimiter)
     if len(chunks) < 2 or not chunks[-1].startswith(b"--"):
         return None
@@ -494,14 +498,14 @@ def _render_multipart(
     parts = [known.get((name, _canon(item))) or _render_part(name, item) for name, item in _ungroup(value)]
     boundary = _params(content_type)[1].get("boundary") or style_boundary or ""
     counter = 0
-    while not boundary or any(b"--" + boundary.encode("latin-1") in part for part in parts):
+    while not boundary or any(b"--" + boundary.encode("utf-8", "surrogateescape") in part for part in parts):
         seed = hashlib.sha256(b"".join(parts) + str(counter).encode()).hexdigest()[:24]
         boundary, counter = f"----reqbisect{seed}", counter + 1
     return _assemble(parts, boundary), boundary
 
 
 def _assemble(parts: Iterable[bytes], boundary: str) -> bytes:
-    delim = b"--" + boundary.encode("latin-1")
+    delim = b"--" + boundary.encode("utf-8", "surrogateescape")
     return b"".join(delim + b"\r\n" + part + b"\r\n" for part in parts) + delim + b"--\r\n"
 
 
@@ -753,6 +757,8 @@ def validate_document(obj: object, *, source: str) -> Document:
         for name, item in value.items():
             if not _values_ok(item):
                 raise fail("wrong type", key, name, expected="a string or a list of strings", got=item)
+            if key != "query" and any(re.search(r"[\r\n\x00]", v) for v in (item if isinstance(item, list) else [item])):
+                raise fail("value has a line break or NUL", key, name)
     headers: dict[str, Any] = {}
     for name, item in (doc.get("headers") or {}).items():
         low = name.lower()
@@ -763,8 +769,6 @@ def validate_document(obj: object, *, source: str) -> Document:
             raise fail(f"header {low!r} is not allowed", "headers", name, hint=hint)
         if low in headers:
             raise fail(f"header {low!r} appears twice", "headers", name, hint="use a list of values")
-        if any(re.search(r"[\r\n\x00]", v) for v in (item if isinstance(item, list) else [item])):
-            raise fail("header value has a line break or NUL", "headers", name)
         headers[low] = item
     if "headers" in doc:
         doc["headers"] = headers

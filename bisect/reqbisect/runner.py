@@ -22,6 +22,7 @@ import hashlib
 import inspect
 import json
 import math
+import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -83,7 +84,13 @@ def _wire_key(wire: WireRequest) -> str:
     return digest.hexdigest()
 
 
-def _retry_after(reply: Reply, clock_now: float) -> float | None:
+def _retry_after(reply: Reply) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delay-seconds or an HTTP-date.
+
+    An HTTP-date (RFC 9110, section 10.2.3) is taken relative to the response's
+    own ``Date`` header, so neither clock skew nor the local wall clock matters;
+    without a ``Date`` the local wall clock stands in.
+    """
     value = reply.header("retry-after")
     if value is None:
         return None
@@ -91,10 +98,15 @@ def _retry_after(reply: Reply, clock_now: float) -> float | None:
     if value.isdigit():
         return float(value)
     try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        when = parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError):
         return None
-    return max(0.0, when.timestamp() - time.time())
+    date = reply.header("date")
+    try:
+        now = parsedate_to_datetime(date).timestamp() if date else time.time()
+    except (TypeError, ValueError, IndexError):
+        now = time.time()
+    return max(0.0, when - now)
 
 
 class Sender:
@@ -126,6 +138,8 @@ class Sender:
         self._next_slot = -math.inf
         self._retries = retries
         self._backoff = backoff
+        # Seeded: jitter spreads retries out without making runs irreproducible.
+        self._jitter = random.Random(0)
         self._cache: dict[str, Reply] = {}
         self._allowed: float | None = None
         self._pending: dict[str, anyio.Event] = {}
@@ -182,8 +196,8 @@ class Sender:
             retryable = reply.error is not None or reply.status in (429, 503)
             if not retryable or attempt >= self._retries:
                 return reply
-            delay = self._backoff * (2**attempt)
-            hinted = _retry_after(reply, self._clock.now())
+            delay = self._backoff * (2**attempt) * (1.0 + 0.25 * self._jitter.random())
+            hinted = _retry_after(reply)
             if hinted is not None:
                 delay = max(delay, min(hinted, 120.0))
             attempt += 1
@@ -433,6 +447,7 @@ async def abisect(
     max_time: float | None = None,
     timeout: float = 30.0,
     retries: int = 2,
+    backoff: float = 0.5,
     rate: float | None = None,
     repeat: int = 1,
     baseline_repeats: int = 2,
@@ -460,6 +475,8 @@ async def abisect(
         max_time: stop searching after this many seconds, with the best result so far.
         timeout: seconds per request.
         retries: extra attempts after a transport error, 429 or 503.
+        backoff: first retry delay in seconds; it doubles per attempt, with jitter,
+            and a longer ``Retry-After`` wins.
         rate: requests per second at most.
         repeat: judge every candidate by this many sends (majority; a tie is unresolved).
         baseline_repeats: send each baseline this many times to learn what varies.
@@ -514,7 +531,9 @@ async def abisect(
     session = _Session(
         plan=plan,
         captures=(bad_capture, good_capture) if mode == "fix" else (good_capture, bad_capture),
-        sender=Sender(transport, clock=clock, max_requests=max_requests, rate=rate, retries=retries),
+        sender=Sender(
+            transport, clock=clock, max_requests=max_requests, rate=rate, retries=retries, backoff=backoff
+        ),
         prepare=prepare,
         repeat=repeat,
         journal=writer,

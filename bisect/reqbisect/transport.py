@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -85,7 +86,7 @@ class HttpxTransport:
         method, headers, content = wire.method, list(wire.headers), wire.body
         try:
             for hop in range(self.follow_redirects + 1):
-                request = httpx.Request(method, url, headers=headers, content=content)
+                request = _exact_request(method, url, headers, content)
                 response = await self.client.send(request, follow_redirects=False)
                 try:
                     body = await response.aread()
@@ -117,6 +118,24 @@ class HttpxTransport:
             await self.client.aclose()
 
 
+def _exact_request(method: str, url: str, headers: list[tuple[str, str]], content: bytes) -> httpx.Request:
+    """An ``httpx.Request`` that goes out byte for byte as the document says.
+
+    httpx would otherwise upper-case the method, remove dot segments and
+    re-quote the path and query, and refuse non-ASCII header values; the
+    ``target`` extension makes httpcore send the request target as given.
+    """
+    raw = [(name.encode("latin-1"), value.encode("utf-8", "surrogateescape")) for name, value in headers]
+    target = _TARGET.sub("", url, count=1) or "/"
+    request = httpx.Request(
+        method, url, headers=raw, content=content,
+        extensions={"target": target.encode("utf-8", "surrogateescape")},
+    )
+    request.method = method
+    return request
+
+
+_TARGET = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CREDENTIAL_WORDS = ("auth", "cookie", "token", "key", "secret", "signature", "session", "password")
 

@@ -29,8 +29,12 @@ curl runs it, so this is the version reqbisect is tested against), ``Accept: */*
 dropped with a warning). The multipart boundary curl draws at random is replaced by a
 fixed one derived from the content.
 
-Deliberately not supported (a warning names the option): proxies, other auth schemes,
-TLS client certificates, uploads with ``-T``, cookie jars, config files, several URLs.
+No option is dropped silently. Options that would make curl send something else but are
+not modelled (proxies, other auth schemes, TLS client certificates, ``-T`` uploads,
+cookie files, config files, a second URL) get a warning each; ``-k`` and ``-L`` get one
+saying reqbisect's own settings apply; options that change nothing that is sent
+(output, verbosity, timeouts, retries, TLS versions) are listed together in one warning.
+Warnings are returned in :attr:`Capture.warnings`, one line each, for stderr.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ import base64
 import difflib
 import hashlib
 import re
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -98,13 +103,13 @@ _FLAGS = frozenset(
     "tftp-no-options tlsv1 tlsv1.0 tlsv1.1 tlsv1.2 tlsv1.3 tr-encoding trace-time use-ascii verbose version "
     "xattr".split()
 )
-# Options that do not change what the request carries (output, TLS checks, retries...).
+# Options that change nothing that is sent (output, verbosity, timeouts, retries, TLS versions).
 _NO_EFFECT = frozenset(
     "append basic cacert capath cert-status ciphers compressed-ssh connect-timeout create-dirs "
     "create-file-mode curves disable dump-header expect100-timeout fail fail-early fail-with-body false-start "
-    "globoff happy-eyeballs-timeout-ms http1.1 http2 include insecure ipv4 ipv6 keepalive-time limit-rate "
-    "location location-trusted max-filesize max-redirs max-time no-alpn no-buffer no-clobber no-keepalive "
-    "no-npn no-progress-meter no-sessionid output output-dir path-as-is pinnedpubkey post301 post302 post303 "
+    "happy-eyeballs-timeout-ms http1.1 http2 include ipv4 ipv6 keepalive-time limit-rate "
+    "max-filesize max-redirs max-time no-alpn no-buffer no-clobber no-keepalive "
+    "no-npn no-progress-meter no-sessionid output output-dir pinnedpubkey post301 post302 post303 "
     "progress-bar proto proto-default proto-redir remote-header-name remote-name remote-name-all remote-time "
     "remove-on-error retry retry-all-errors retry-connrefused retry-delay retry-max-time show-error silent "
     "speed-limit speed-time ssl-no-revoke ssl-revoke-best-effort stderr styled-output tcp-fastopen "
@@ -119,6 +124,7 @@ _FILE_TYPES = {
     ".pdf": "application/pdf", ".xml": "application/xml",
 }
 _CONTROL = dict(zip("abefnrtv", "\a\b\x1b\x0c\n\r\t\v"), E="\x1b")
+_HEX_WIDTH = {"x": 2, "u": 4, "U": 8}
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,26 +181,24 @@ class _Splitter:
 
 
 def _escape(text: str, i: int, out: bytearray) -> int:
-    """Decode one backslash escape at ``text[i]`` (after the backslash) into ``out``."""
+    """Decode the backslash escape starting at ``text[i]`` (just after the backslash) into ``out``."""
     ch = text[i] if i < len(text) else ""
     if ch in _CONTROL:
         out += _CONTROL[ch].encode()
         return i + 1
-    for prefix, digits, base, width in (("x", "0123456789abcdefABCDEF", 16, 2), ("u", None, 16, 4),
-                                        ("U", None, 16, 8)):
-        if ch == prefix:
-            allowed = digits or "0123456789abcdefABCDEF"
-            j = i + 1
-            while j < len(text) and j < i + 1 + width and text[j] in allowed:
-                j += 1
-            if j == i + 1:
-                out += ("\\" + ch).encode()
-            elif prefix == "x":
-                out.append(int(text[i + 1 : j], base))
-            else:
-                out += chr(int(text[i + 1 : j], base)).encode("utf-8", "surrogatepass")
-            return j
-    if ch in "01234567" and ch:
+    if ch in _HEX_WIDTH:
+        j = i + 1
+        while j < len(text) and j <= i + _HEX_WIDTH[ch] and text[j] in string.hexdigits:
+            j += 1
+        code = int(text[i + 1 : j], 16) if j > i + 1 else -1
+        if ch == "x" and code >= 0:
+            out.append(code)
+        elif 0 <= code <= 0x10FFFF:
+            out += chr(code).encode("utf-8", "surrogatepass")
+        else:
+            out += text[i - 1 : j].encode()
+        return j
+    if ch and ch in "01234567":
         j = i
         while j < len(text) and j < i + 3 and text[j] in "01234567":
             j += 1
@@ -203,10 +207,7 @@ def _escape(text: str, i: int, out: bytearray) -> int:
     if ch == "c" and i + 1 < len(text):
         out.append(ord(text[i + 1]) & 0x1F)
         return i + 2
-    if ch in "\\'\"?":
-        out += ch.encode()
-        return i + 1
-    out += ("\\" + ch).encode()
+    out += (ch if ch in "\\'\"?" else "\\" + ch).encode()
     return i + 1
 
 
@@ -329,10 +330,15 @@ def _process_substitution(s: _Splitter, i: int) -> int:
 def _split_cmd(text: str, source: str) -> _Splitter:
     # cmd.exe first: ^ escapes outside its quotes, ^ + newline continues the line and
     # takes the next character literally; & | < > and newlines end the command.
+    s = _Splitter(text, source)
     chars: list[tuple[str, int]] = []
     quoted, i = False, 0
     while i < len(text):
         ch = text[i]
+        if ch == "%" and re.match(r"%[A-Za-z_][A-Za-z0-9_]*%", text[i:]):
+            line, column = s.where(i)
+            s.warnings.append(f"line {line}, column {column}: variables are not expanded; the text is taken "
+                              "literally")
         if ch == "^" and not quoted and i + 1 < len(text):
             i += 2 if text[i + 1] == "\n" else 1
             if i < len(text):
@@ -344,7 +350,7 @@ def _split_cmd(text: str, source: str) -> _Splitter:
         chars.append(("\0" if ch in "\n&|<>" and not quoted else ch, i))
         i += 1
     # Then the C runtime's rules for the program's arguments.
-    s, k, in_quote, opening = _Splitter(text, source), 0, False, 0
+    k, in_quote, opening = 0, False, 0
     while k < len(chars):
         ch, pos = chars[k]
         if ch == "\0":
@@ -373,8 +379,6 @@ def _split_cmd(text: str, source: str) -> _Splitter:
         elif ch in " \t" and not in_quote:
             s.end_word()
         else:
-            if ch == "%":
-                s.no_expansion(pos)
             s.add(ch, pos)
         k += 1
     if in_quote:
@@ -405,10 +409,10 @@ def _split_powershell(text: str, source: str) -> _Splitter:
         elif ch == "#" and s.word is None:
             i = text.find("\n", i) if "\n" in text[i:] else n
         elif ch in "'\"":
-            j, chunk = i + 1, []
+            j, chunk, kind = i + 1, [], "single" if ch == "'" else "double"
             while True:
                 if j >= n:
-                    raise s.error(f"unterminated {'single' if ch == chr(39) else 'double'} quote", i)
+                    raise s.error(f"unterminated {kind} quote", i)
                 if text[j] == ch:
                     if text.startswith(ch, j + 1):
                         chunk.append(ch)
@@ -444,9 +448,23 @@ def _dialect(text: str) -> str:
     return "bash"
 
 
-def split_words(text: str, *, source: str, dialect: str | None = None) -> tuple[list[Word], dict[str, bytes],
-                                                                                  list[str]]:
-    """The words of the first command that runs curl, files from process substitutions, warnings."""
+def split_words(
+    text: str, *, source: str, dialect: str | None = None
+) -> tuple[list[Word], dict[str, bytes], list[str]]:
+    """Split a shell text into the words of its first command that runs curl.
+
+    Args:
+        text: a command or a script, in bash, cmd or PowerShell syntax.
+        source: the file name, for messages.
+        dialect: ``"bash"``, ``"cmd"`` or ``"powershell"``; sniffed when ``None``.
+
+    Returns:
+        The words (with their positions), the contents of ``<(printf ...)`` process
+        substitutions by the path that stands for them, and warnings.
+
+    Raises:
+        InputError: an unterminated quote (with line and column), or no curl command.
+    """
     text = text.replace("\r\n", "\n")
     dialect = dialect or _dialect(text)
     splitter = {"bash": _split_bash, "cmd": _split_cmd, "powershell": _split_powershell}[dialect](text, source)
@@ -483,6 +501,8 @@ class _Command:
     agent: str | None = None
     referer: str | None = None
     flags: set[str] = field(default_factory=set)
+    #: Options written in the command that change nothing reqbisect sends, as spelled.
+    ignored: list[tuple[str, Word]] = field(default_factory=list)
 
     def error(self, message: str, word: Word, **kwargs: str) -> InputError:
         return InputError(message, source=self.source, location=f"line {word.line}", **kwargs)
@@ -518,7 +538,7 @@ def _read_options(cmd: _Command, args: Sequence[Word]) -> None:
         word = args[k]
         k += 1
         text = word.text
-        names: list[tuple[str, str | None]] = []
+        names: list[tuple[str, str | None, str]] = []
         if text.startswith("--") and len(text) > 2:
             name = text[2:]
             if name not in _ALL and name.startswith("no-") and name[3:] in _FLAGS:
@@ -531,20 +551,20 @@ def _read_options(cmd: _Command, args: Sequence[Word]) -> None:
                 close = difflib.get_close_matches(name, sorted(_ALL), n=1)
                 suggestion = f" (did you mean '--{close[0]}'?)" if close else ""
                 raise cmd.error(f"unknown option '{text}'{suggestion}", word)
-            names.append((name, None))
+            names.append((name, None, text))
         elif text.startswith("-") and len(text) > 1:
             for j, letter in enumerate(text[1:], 1):
                 if letter not in _SHORT:
                     raise cmd.error(f"unknown option '-{letter}'", word)
                 name = _SHORT[letter]
                 if name in _WITH_VALUE:
-                    names.append((name, text[j + 1 :] or None))
+                    names.append((name, text[j + 1 :] or None, f"-{letter}"))
                     break
-                names.append((name, None))
+                names.append((name, None, f"-{letter}"))
         else:
             cmd.urls.append(word)
             continue
-        for name, attached in names:
+        for name, attached, spelling in names:
             value = None
             if name in _WITH_VALUE:
                 if attached is not None:
@@ -553,7 +573,13 @@ def _read_options(cmd: _Command, args: Sequence[Word]) -> None:
                     value, k = args[k], k + 1
                 else:
                     raise cmd.error(f"option '{text}' needs a value", word)
-            _option(cmd, name, value, word)
+            if name in _NO_EFFECT:
+                cmd.ignored.append((spelling, word))
+            else:
+                _option(cmd, name, value, word)
+    if cmd.ignored:
+        spellings = ", ".join(dict.fromkeys(spelling for spelling, _ in cmd.ignored))
+        cmd.warn(f"options that change nothing reqbisect sends are ignored: {spellings}", cmd.ignored[0][1])
 
 
 def _option(cmd: _Command, name: str, value: Word | None, word: Word) -> None:
@@ -593,7 +619,11 @@ def _option(cmd: _Command, name: str, value: Word | None, word: Word) -> None:
         cmd.flags.add(name)
     elif name in ("proxy", "socks5", "socks5-hostname", "socks4", "socks4a", "preproxy", "proxy-user"):
         cmd.warn(f"option --{name} is ignored: reqbisect sends directly to the URL", word)
-    elif name not in _NO_EFFECT:
+    elif name == "insecure":
+        cmd.warn("option --insecure is ignored: certificate checks follow reqbisect's own settings", word)
+    elif name in ("location", "location-trusted"):
+        cmd.warn(f"option --{name} is ignored: redirects follow reqbisect's own settings", word)
+    else:
         cmd.warn(f"option --{name} is not supported and was ignored; curl may send something else", word)
 
 

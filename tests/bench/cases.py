@@ -1,0 +1,124 @@
+"""End-to-end benchmark: cases against a loopback uvicorn server with added latency.
+
+    python tests/bench/cases.py [--latency-ms 20] [--cases billing-header large-body]
+
+For each case and each -j it prints requests sent, rounds, wall time, the
+client's CPU time (everything in this process: diff, search, documents, wire
+bytes, HTTP) and the search core's own CPU (propose/feed), per candidate and
+as a share of wall time. The server runs in its own process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bisect"))
+
+import reqbisect  # noqa: E402
+import reqbisect.formats  # noqa: E402,F401  (imported up front: import time is not run time)
+import reqbisect.runner  # noqa: E402,F401
+from reqbisect.search import engine  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(url: str) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=0.5)
+            return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise RuntimeError(f"server at {url} did not start")
+
+
+class CoreTimer:
+    """Adds up process CPU spent inside Search.propose and Search.feed."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._propose = engine.Search.propose
+        self._feed = engine.Search.feed
+
+    def __enter__(self) -> CoreTimer:
+        timer = self
+
+        def propose(search: engine.Search, slots: int) -> list[engine.Candidate]:
+            start = time.process_time()
+            try:
+                return timer._propose(search, slots)
+            finally:
+                timer.seconds += time.process_time() - start
+
+        def feed(search: engine.Search, candidate: engine.Candidate, outcome: reqbisect.Outcome) -> None:
+            start = time.process_time()
+            try:
+                timer._feed(search, candidate, outcome)
+            finally:
+                timer.seconds += time.process_time() - start
+
+        engine.Search.propose = propose  # type: ignore[method-assign]
+        engine.Search.feed = feed  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        engine.Search.propose = self._propose  # type: ignore[method-assign]
+        engine.Search.feed = self._feed  # type: ignore[method-assign]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument("--cases", nargs="+", default=["billing-header", "large-body"])
+    parser.add_argument("--jobs", nargs="+", type=int, default=[1, 8])
+    args = parser.parse_args()
+    header = (
+        f"{'case':<16}{'j':>3}{'changes':>9}{'requests':>10}{'rounds':>8}{'wall s':>9}"
+        f"{'client CPU s':>14}{'CPU/cand ms':>13}{'core CPU ms':>13}{'CPU/wall':>10}  ok"
+    )
+    httpx.AsyncClient()  # the first client pays for loading the CA bundle; not part of a run
+    print(f"latency {args.latency_ms:g} ms per request, server in its own process")
+    print(header)
+    print("-" * len(header))
+    for name in args.cases:
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "bench" / "serve_case.py"), name, str(port), str(args.latency_ms)]
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_until_up(url)
+            expected = __import__("json").loads((ROOT / "cases" / name / "expected.json").read_text())["patch"]
+            for jobs in args.jobs:
+                good = next((ROOT / "cases" / name).glob("good.*"))
+                bad = next((ROOT / "cases" / name).glob("bad.*"))
+                with CoreTimer() as core:
+                    wall, cpu = time.perf_counter(), time.process_time()
+                    result = reqbisect.bisect(good, bad, target=url, concurrency=jobs)
+                    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+                s = result.stats
+                print(
+                    f"{name:<16}{jobs:>3}{result.changes:>9}{s.requests:>10}{s.rounds:>8}{wall:>9.2f}"
+                    f"{cpu:>14.3f}{1000 * cpu / max(1, s.candidates):>13.2f}{1000 * core.seconds:>13.1f}"
+                    f"{cpu / wall:>10.1%}  {result.patch == expected}"
+                )
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""load_request: paths, stdin, selectors, extensions, sniffing; dump by format name."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import pytest
+
+from reqbisect.errors import InputError
+from reqbisect.formats import FORMATS, dump, load_request, sniff
+
+FIXTURES = Path(__file__).parent / "fixtures"
+DOCUMENT = {"method": "GET", "url": "https://a.example/x", "headers": {"accept": "*/*"}}
+
+
+def test_formats_are_the_designed_four() -> None:
+    assert FORMATS == ("json", "curl", "http", "har")
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt"),
+    [
+        ('{"log": {"entries": []}}', "har"),
+        ('\ufeff {"method": "GET"}', "json"),
+        ("#!/bin/bash\n# note\ncurl https://a.example/", "curl"),
+        ("/usr/bin/curl.exe -s x", "curl"),
+        ("GET /x HTTP/1.1\nHost: a\n\n", "http"),
+        (":method: GET\n", "http"),
+        ("hello", None),
+    ],
+)
+def test_sniff_recognises_each_format(text: str, fmt: str | None) -> None:
+    assert sniff(text) == fmt
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_files_load_by_extension_and_sniffing(fmt: str, tmp_path: Path) -> None:
+    text = dump(DOCUMENT, fmt)
+    named = tmp_path / f"req.{ {'json': 'json', 'curl': 'curl', 'http': 'http', 'har': 'har'}[fmt] }"
+    named.write_text(text)
+    assert load_request(named).document == DOCUMENT
+    unnamed = tmp_path / "capture"
+    unnamed.write_text(text)
+    assert load_request(str(unnamed)).document == DOCUMENT
+
+
+def test_stdin_and_inline_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(dump(DOCUMENT, "http").encode())))
+    capture = load_request("-")
+    assert capture.document == DOCUMENT and capture.source == "-"
+    assert load_request("curl https://a.example/x -H 'accept: */*' -H 'User-Agent:'").document == DOCUMENT
+    assert load_request("req.json", text=dump(DOCUMENT, "json")).document == DOCUMENT
+
+
+def test_curl_files_are_read_relative_to_their_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    capture = load_request(FIXTURES / "curl" / "15_data_binary_file.sh")
+    assert capture.wire is not None and capture.wire.body == bytes(range(256))
+
+
+def test_windows_shells_are_picked_by_extension(tmp_path: Path) -> None:
+    text = 'curl "http://a.example/" -d "a ""b"""'
+    (tmp_path / "req.cmd").write_text(text)
+    (tmp_path / "req.sh").write_text(text)
+    assert load_request(tmp_path / "req.cmd").document["body"] == 'a "b"'
+    assert load_request(tmp_path / "req.sh").document["body"] == "a b"
+
+
+@pytest.mark.parametrize(
+    ("arg", "message"),
+    [
+        ("missing.json", "missing.json: cannot read the request: No such file or directory"),
+        (str(FIXTURES / "curl" / "data" / "notes.txt"), "no curl command found"),
+        (f"{FIXTURES / 'http' / 'get_lf.http'}#2", "only HAR files take an entry selector (#2)"),
+    ],
+)
+def test_load_errors_are_one_line(arg: str, message: str) -> None:
+    with pytest.raises(InputError) as info:
+        load_request(arg)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_unknown_format_is_an_input_error(tmp_path: Path) -> None:
+    (tmp_path / "blob").write_text("hello")
+    with pytest.raises(InputError, match=r"cannot tell the format of the request"):
+        load_request(tmp_path / "blob")
+    with pytest.raises(InputError, match=r"unknown format 'xml' \(expected one of json, curl, http, har\)"):
+        dump(DOCUMENT, "xml")
