@@ -117,6 +117,25 @@ def _canon(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Strict equality: types (``1``, ``1.0``, ``true``) and key order count.
+
+    Candidates share unchanged subtrees with their base document, so the
+    identity check makes comparing an untouched body against its capture O(1).
+    """
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return len(a) == len(b) and all(
+            ka == kb and _same(va, vb) for (ka, va), (kb, vb) in zip(a.items(), b.items())
+        )
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return bool(a == b)
+
+
 def _group(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
@@ -579,10 +598,9 @@ def to_wire(doc: Document, *, like: Sequence[Capture] = ()) -> WireRequest:
     headers = _wire_headers(doc, likes)
     body: bytes | None = None
     boundary = None
-    body_key = _body_key(doc)
     for capture in likes:
         assert capture.wire is not None
-        if _body_key(capture.document) == body_key:
+        if _same_body(capture.document, doc):
             body = capture.wire.body
             break
     if body is None:
@@ -601,18 +619,21 @@ def to_wire(doc: Document, *, like: Sequence[Capture] = ()) -> WireRequest:
 def _style_capture(doc: Document, likes: Sequence[Capture]) -> Capture | None:
     """The first capture with a body of the document's kind, else with any body."""
     kind = body_kind(_first(doc.get("headers"), "content-type"))
-    with_body = [c for c in likes if _body_key(c.document)[0] is not None]
+    with_body = [c for c in likes if "body" in c.document or "body_base64" in c.document]
     same = [c for c in with_body if body_kind(_first(c.document.get("headers"), "content-type")) == kind]
     found = same or with_body or list(likes)
     return found[0] if found else None
 
 
-def _body_key(doc: Document) -> tuple[str | None, str, str, str]:
-    headers = doc.get("headers")
-    key = "body" if "body" in doc else "body_base64" if "body_base64" in doc else None
-    content = _canon(doc[key]) if key else ""
-    return key, content, _canon(headers.get("content-type") if headers else None), \
-        _canon(headers.get("content-encoding") if headers else None)
+def _same_body(a: Document, b: Document) -> bool:
+    """The same body, content type and content coding: the captured bytes can be reused."""
+    if not all(_same(a.get(key, _ABSENT), b.get(key, _ABSENT)) for key in ("body", "body_base64")):
+        return False
+    ha, hb = a.get("headers") or {}, b.get("headers") or {}
+    return all(_same(ha.get(name), hb.get(name)) for name in ("content-type", "content-encoding"))
+
+
+_ABSENT = object()
 
 
 def _wire_url(doc: Document, likes: Sequence[Capture]) -> str:
@@ -621,7 +642,7 @@ def _wire_url(doc: Document, likes: Sequence[Capture]) -> str:
     for capture in likes:
         assert capture.wire is not None
         raw = _split_url(capture.wire.url)[1]
-        if _canon(capture.document.get("query") or {}) == _canon(query):
+        if _same(capture.document.get("query") or {}, query):
             return str(doc["url"]) + ("?" + raw if raw is not None else "")
         raws.append(raw)
     if not query:
@@ -634,9 +655,7 @@ def _wire_headers(doc: Document, likes: Sequence[Capture]) -> list[tuple[str, st
     for capture in likes:
         assert capture.wire is not None
         other = capture.document
-        if _canon(other.get("headers") or {}) == _canon(headers) and _canon(other.get("cookies") or {}) == _canon(
-            cookies
-        ):
+        if _same(other.get("headers") or {}, headers) and _same(other.get("cookies") or {}, cookies):
             return list(capture.wire.headers)
     case: dict[str, str] = {}
     for capture in likes:
@@ -655,7 +674,7 @@ def _cookie_lines(cookies: Mapping[str, Any], likes: Sequence[Capture], name: st
     for capture in likes:
         assert capture.wire is not None
         lines = [(n, v) for n, v in capture.wire.headers if n.lower() == "cookie"]
-        if lines and _canon(capture.document.get("cookies") or {}) == _canon(cookies):
+        if lines and _same(capture.document.get("cookies") or {}, cookies):
             return lines
         for _, value in lines:
             separators.append("; " if "; " in value or ";" not in value else ";")
