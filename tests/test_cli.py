@@ -167,3 +167,48 @@ def test_python_m_over_a_real_server_counts_match(name: str) -> None:
     assert duplicates == 2 + data["stats"]["verification"]
     # Two candidates can make the same request (then it is sent once).
     assert len(set(received)) <= data["stats"]["candidates"] + 2
+
+
+MALFORMED = {
+    "invalid.json": ('{"method": "GET",\n  "url": "https://a.example/x",\n  oops}', "line 3"),
+    "types.json": ('{"method": "GET", "url": "https://a.example/x", "headers": {"accept": 3}}', "/headers/accept"),
+    "both.json": (
+        '{"method": "POST", "url": "https://a.example/x", "body": "a", "body_base64": "YQ=="}',
+        "body_base64",
+    ),
+    "quote.curl": ("curl 'https://a.example/x' \\\n  -H 'accept: */*\n", "line 2"),
+    "typo.curl": ("curl https://a.example/x --data-binry 'a=1'\n", "did you mean '--data-binary'"),
+    "missing.curl": ("curl https://a.example/x --data-binary @nowhere.bin\n", "nowhere.bin"),
+    "notjson.har": ("{ this is not json", "line 1"),
+    "nohost.http": ("GET /x HTTP/1.1\r\nAccept: */*\r\n\r\n", "Host"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED))
+def test_malformed_input_is_one_line_naming_file_and_place(tmp_path: Path, name: str) -> None:
+    text, where = MALFORMED[name]
+    path = tmp_path / name
+    path.write_text(text)
+    code, out, err = invoke("convert", str(path), "--to", "json")
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert name in lines[0] and where in lines[0]
+
+
+def test_unknown_har_entry_lists_what_there_is(tmp_path: Path) -> None:
+    entry = {
+        "request": {"method": "GET", "url": "https://a.example/x", "httpVersion": "HTTP/1.1", "headers": [],
+                    "queryString": [], "cookies": [], "headersSize": -1, "bodySize": 0},
+        "response": {"status": 200, "statusText": "OK", "httpVersion": "HTTP/1.1", "headers": [], "cookies": [],
+                     "content": {"size": 0, "mimeType": "text/plain"}, "redirectURL": "", "headersSize": -1,
+                     "bodySize": 0},
+        "startedDateTime": "2026-01-01T00:00:00Z", "time": 1, "cache": {}, "timings": {"send": 0, "wait": 1, "receive": 0},
+    }
+    har = tmp_path / "capture.har"
+    har.write_text(json.dumps({"log": {"version": "1.2", "creator": {"name": "t", "version": "1"},
+                                       "entries": [entry, entry, entry]}}))
+    code, _, err = invoke("convert", f"{har}#7", "--to", "json")
+    assert code == 2
+    assert "capture.har#7: no entry 7 (the file has 3 entries: #0..#2)" in err
