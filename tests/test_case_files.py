@@ -8,6 +8,7 @@ turns GOOD into exactly BAD's failure and is 1-minimal too.
 
 from __future__ import annotations
 
+import base64
 import copy
 import importlib.util
 import json
@@ -97,6 +98,8 @@ def build_request(client: httpx.AsyncClient, doc: dict[str, Any]) -> httpx.Reque
             content = body.encode()
         else:
             content = json.dumps(body, ensure_ascii=False).encode()
+    elif "body_base64" in doc:
+        content = base64.b64decode(doc["body_base64"])
     return client.build_request(doc["method"], url, headers=headers, content=content)
 
 
@@ -105,8 +108,13 @@ class Server:
 
     def __init__(self, case: str) -> None:
         self.app = load_module(case, "app").app
+        # A case whose requests are signed names the hook that re-signs each one (`run --hook`).
+        module, _, function = load_json(case, "expected.json").get("hook", "").rpartition(":")
+        self.prepare = getattr(load_module(case, module.removesuffix(".py")), function) if module else None
 
     async def send(self, doc: dict[str, Any]) -> httpx.Response:
+        if self.prepare is not None:
+            doc = self.prepare(doc)
         transport = httpx.ASGITransport(app=self.app)
         async with httpx.AsyncClient(transport=transport) as client:
             client.headers.clear()  # send exactly the document's headers

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jsonpatch
 import pytest
 
 from reqbisect import abisect
 from reqbisect.diff import diff
+from reqbisect.hooks import load_hook
 
+from .conftest import CASES as CASES_DIR
 from .conftest import case_expected, case_file, case_names, load_case_app
 
 CASES = case_names()
+
+
+def case_hook(name: str) -> Any:
+    """The case's per-request hook (``"hook": "file.py:function"`` in expected.json), or None."""
+    spec = case_expected(name).get("hook")
+    return load_hook(f"{CASES_DIR / name}/{spec}") if spec else None
 
 
 def test_the_required_cases_exist() -> None:
@@ -22,7 +32,8 @@ def test_the_required_cases_exist() -> None:
 async def test_fix_mode_finds_the_expected_patch(name: str) -> None:
     expected = case_expected(name)
     result = await abisect(
-        case_file(name, "good"), case_file(name, "bad"), app=load_case_app(name), mode="fix", concurrency=8
+        case_file(name, "good"), case_file(name, "bad"), app=load_case_app(name), mode="fix", concurrency=8,
+        prepare=case_hook(name),
     )
     assert result.patch == expected["patch"]
     assert result.outcome == "found" and result.verified and result.minimal
@@ -41,7 +52,8 @@ def test_break_is_covered_by_at_least_three_cases() -> None:
 async def test_break_mode_finds_the_expected_patch(name: str) -> None:
     expected = case_expected(name)["modes"]["break"]
     result = await abisect(
-        case_file(name, "good"), case_file(name, "bad"), app=load_case_app(name), mode="break"
+        case_file(name, "good"), case_file(name, "bad"), app=load_case_app(name), mode="break",
+        prepare=case_hook(name),
     )
     assert result.patch == expected["patch"]
     assert result.outcome == "found" and result.verified and result.minimal
@@ -56,7 +68,8 @@ ISOLATE_CASES = ["waf-header", "cookie-jar", "deep-messages", "large-body"]
 async def test_isolate_mode_ends_one_change_apart(name: str) -> None:
     expected = case_expected(name)
     result = await abisect(
-        case_file(name, "good"), case_file(name, "bad"), app=load_case_app(name), mode="isolate"
+        case_file(name, "good"), case_file(name, "bad"), app=load_case_app(name), mode="isolate",
+        prepare=case_hook(name),
     )
     assert result.outcome == "found" and result.verified and result.minimal
     assert len(diff(result.minimal_bad, result.minimal_good).changes) == 1

@@ -4,10 +4,21 @@ Layout (imports point inward)::
 
     cli                     the command line, a thin shell over the library
     runner, transport       sending candidates: concurrency, retries, cache, apps
+    hooks, command_oracle   per-candidate hooks; shell commands as oracles and tests
     report/                 patch summaries, Markdown, curl repros, redaction
     formats/                HAR, curl, raw HTTP and native JSON, in and out
     search/                 the pure search core (ddmin, dd), no I/O
     diff, document, oracle  the change tree, the request model, the judge
+
+The public API::
+
+    bisect, abisect                       two requests -> Result (sync / async)
+    bisect_documents, abisect_documents   any two JSON documents and a test -> Result
+    load_request, diff                    a capture -> Capture; two documents -> ChangeTree
+    Result, Stats, Progress               what a run found, what it cost, how it goes
+    Outcome, Reply                        an oracle's verdict, and what it judges
+    CommandOracle, CommandTest, pin_body  shell commands as judges; bytes a hook can sign
+    ReqbisectError and subclasses         InputError, BaselineError, Inconclusive, Interrupted
 
 Names are imported lazily so that ``import reqbisect.search`` stays free of
 HTTP and event-loop imports.
@@ -35,26 +46,49 @@ _EXPORTS = {
     "abisect_documents": "reqbisect.runner",
     "Result": "reqbisect.result",
     "Stats": "reqbisect.result",
+    "Progress": "reqbisect.runner",
+    "Reply": "reqbisect.oracle",
+    "CommandOracle": "reqbisect.command_oracle",
+    "CommandTest": "reqbisect.command_oracle",
+    "pin_body": "reqbisect.hooks",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
+# Importing the submodule reqbisect.diff binds it as this package's attribute "diff",
+# which would hide the function of that name; importing it here (it is pure and stdlib
+# only) and binding the function afterwards makes reqbisect.diff the function for good.
+from reqbisect.diff import diff as diff  # noqa: E402
+
 if TYPE_CHECKING:
-    from reqbisect.diff import diff
-    from reqbisect.errors import BaselineError, Inconclusive, InputError, Interrupted, ReqbisectError
-    from reqbisect.formats import load_request
-    from reqbisect.outcome import Outcome
-    from reqbisect.result import Result, Stats
-    from reqbisect.runner import abisect, abisect_documents, bisect, bisect_documents
+    # What type checkers see (the "as" re-exports them); at run time __getattr__ imports on first use.
+    from reqbisect.command_oracle import CommandOracle as CommandOracle
+    from reqbisect.command_oracle import CommandTest as CommandTest
+    from reqbisect.errors import BaselineError as BaselineError
+    from reqbisect.errors import Inconclusive as Inconclusive
+    from reqbisect.errors import InputError as InputError
+    from reqbisect.errors import Interrupted as Interrupted
+    from reqbisect.errors import ReqbisectError as ReqbisectError
+    from reqbisect.formats import load_request as load_request
+    from reqbisect.hooks import pin_body as pin_body
+    from reqbisect.oracle import Reply as Reply
+    from reqbisect.outcome import Outcome as Outcome
+    from reqbisect.result import Result as Result
+    from reqbisect.result import Stats as Stats
+    from reqbisect.runner import Progress as Progress
+    from reqbisect.runner import abisect as abisect
+    from reqbisect.runner import abisect_documents as abisect_documents
+    from reqbisect.runner import bisect as bisect
+    from reqbisect.runner import bisect_documents as bisect_documents
+else:
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'reqbisect' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    def __getattr__(name: str) -> Any:
+        module = _EXPORTS.get(name)
+        if module is None:
+            raise AttributeError(f"module 'reqbisect' has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
 
 
 def __dir__() -> list[str]:
