@@ -45,6 +45,7 @@ class Journal:
 
     def __init__(self, path: Path, *, run: dict[str, Any]) -> None:
         self.path = path
+        _drop_torn_line(path)
         self._file: IO[str] = path.open("a", encoding="utf-8")
         if self._file.tell() == 0:
             self._write({"format": FORMAT, **run})
@@ -67,6 +68,17 @@ class Journal:
 
     def close(self) -> None:
         self._file.close()
+
+
+def _drop_torn_line(path: Path) -> None:
+    """Cut a last line that a crash left without its newline, so appends stay whole."""
+    try:
+        with path.open("rb+") as file:
+            data = file.read()
+            if data and not data.endswith(b"\n"):
+                file.truncate(data.rfind(b"\n") + 1)
+    except FileNotFoundError:
+        pass
 
 
 def read_journal(path: Path, *, run: dict[str, Any]) -> dict[str, Entry]:

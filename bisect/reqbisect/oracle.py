@@ -35,6 +35,7 @@ __all__ = [
     "SignatureOracle",
     "ExpressionOracle",
     "call_oracle",
+    "informative",
     "signature",
 ]
 
@@ -151,6 +152,12 @@ def signature(reply: Reply) -> str:
 _NEVER_JUDGED = frozenset({429, 503})
 
 
+def informative(replies: Sequence[Reply]) -> Sequence[Reply]:
+    """The replies that say something: rate limits and overload are left out unless that is all there is."""
+    kept = [reply for reply in replies if reply.status not in _NEVER_JUDGED and reply.error is None]
+    return kept or replies
+
+
 @dataclass(frozen=True, slots=True)
 class SignatureOracle:
     """The default oracle, learned from the baseline replies (each sent one or more times)."""
@@ -169,7 +176,13 @@ class SignatureOracle:
             BaselineError: a baseline got no response, answered differently on its
                 repeats (flaky), or the two baselines cannot be told apart.
         """
+        good, bad = informative(good), informative(bad)
         for name, replies in (("GOOD", good), ("BAD", bad)):
+            if all(reply.status in _NEVER_JUDGED for reply in replies):
+                raise BaselineError(
+                    f"{name} got {replies[0].short()} on every try: the server is overloaded or rate-limiting",
+                    hint="try again later, or lower --rate / -j and raise --retries",
+                )
             for reply in replies:
                 if reply.error is not None:
                     raise BaselineError(f"{name} got no response: {reply.error}")

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Optional, ParamSpec, Union
 
 import anyio
 import httpx
@@ -40,7 +40,7 @@ from reqbisect.document import Capture, WireRequest, origin, to_wire
 from reqbisect.errors import BaselineError, Inconclusive, InputError, Interrupted
 from reqbisect.formats import load_request
 from reqbisect.journal import Entry, Journal, read_journal
-from reqbisect.oracle import Oracle, Reply, SignatureOracle, call_oracle, signature, to_outcome
+from reqbisect.oracle import Oracle, Reply, SignatureOracle, call_oracle, informative, signature, to_outcome
 from reqbisect.outcome import Outcome
 from reqbisect.result import Result, Stats
 from reqbisect.search import Candidate, Config, Search, Space, isolate, minimise
@@ -49,6 +49,10 @@ from reqbisect.transport import Clock, SystemClock, Transport, open_transport
 __all__ = ["MODES", "Progress", "Sender", "abisect", "bisect", "abisect_documents", "bisect_documents"]
 
 MODES = ("fix", "break", "isolate")
+P = ParamSpec("P")
+
+#: More unresolved candidates than this share of those judged make a run inconclusive.
+UNRESOLVED_LIMIT = 0.8
 
 RequestLike = Union[Capture, Document, str, Path]
 #: A hook applied to every candidate document just before it is sent (sync or async).
@@ -142,22 +146,24 @@ class Sender:
         self._jitter = random.Random(0)
         self._cache: dict[str, Reply] = {}
         self._allowed: float | None = None
+        self._ceiling = 64
         self._pending: dict[str, anyio.Event] = {}
         self.requests = 0
         self.cache_hits = 0
 
     def allowed(self, concurrency: int) -> int:
-        """How many requests may be in flight now: halved on 429/503, regrown on success."""
+        """How many requests may be in flight now: halved on 429/503, regrown on success (AIMD)."""
+        self._ceiling = concurrency
         if self._allowed is None:
             return concurrency
         return max(1, min(concurrency, int(self._allowed)))
 
     def _signal(self, reply: Reply) -> None:
         if reply.status in (429, 503):
-            self._allowed = max(1.0, (self._allowed or 64.0) / 2)
+            self._allowed = max(1.0, (self._allowed or float(self._ceiling)) / 2)
         elif self._allowed is not None:
             self._allowed += 1.0 / self._allowed
-            if self._allowed >= 64:
+            if self._allowed >= self._ceiling:
                 self._allowed = None
 
     @property
@@ -189,8 +195,10 @@ class Sender:
         while True:
             if self._max_requests is not None and self.requests >= self._max_requests:
                 return Reply(status=None, error="request budget spent")
-            await self._pace()
+            # Counted before waiting for a slot, so that requests waiting
+            # together can never overrun the budget.
             self.requests += 1
+            await self._pace()
             reply = await self._transport.send(wire)
             self._signal(reply)
             retryable = reply.error is not None or reply.status in (429, 503)
@@ -363,6 +371,8 @@ class _Session:
     resumed: dict[str, Entry]
     oracle: Oracle | None = None
     counts: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
+    #: The first reply to GOOD and to BAD, kept for the result even when they fail.
+    baseline: dict[str, Reply] = field(default_factory=dict)
 
     async def wire_for(self, document: Document) -> WireRequest:
         if self.prepare is not None:
@@ -396,16 +406,16 @@ class _Session:
             outcome = await call_oracle(self.oracle, reply, document)
             if reply.error == "request budget spent":
                 outcome = Outcome.UNRESOLVED
-            elif self.journal is not None:
-                self.journal.record(Entry(key, outcome, reply.status, signature(reply), role))
+            self.record(key, reply, outcome, role)
             votes.append(outcome)
             last = reply
         return _majority(votes), last
 
-    def record_baseline(self, key: str, reply: Reply, role: str) -> None:
-        if self.journal is not None and reply.error is None:
-            outcome = Outcome.GOOD if role == "baseline-good" else Outcome.BAD
-            self.journal.record(Entry(key, outcome, reply.status, signature(reply), role))
+    def record(self, key: str, reply: Reply, outcome: Outcome, role: str) -> None:
+        """Journal an answer; requests that got none (transport errors, rate limits) are left to resend."""
+        if self.journal is None or reply.error is not None or reply.status in (429, 503):
+            return
+        self.journal.record(Entry(key, outcome, reply.status, signature(reply), role))
 
 
 def _majority(votes: Sequence[Outcome]) -> Outcome:
@@ -552,10 +562,12 @@ async def abisect(
         await transport.aclose()
 
 
-async def _baselines(
-    session: _Session, good_doc: Document, bad_doc: Document, repeats: int
-) -> tuple[Reply, Reply]:
-    """Send GOOD and BAD (each ``repeats`` times), learn or check the oracle."""
+async def _baselines(session: _Session, good_doc: Document, bad_doc: Document, repeats: int) -> None:
+    """Send GOOD and BAD (each ``repeats`` times), learn or check the oracle, journal them.
+
+    Replies replayed from a journal were judged when they were recorded: their
+    recorded outcome stands, and their recorded signature teaches the oracle.
+    """
     sent: dict[str, list[tuple[str, Reply | None]]] = {}
 
     async def send(role: str, document: Document) -> None:
@@ -564,27 +576,33 @@ async def _baselines(
     async with anyio.create_task_group() as tg:
         tg.start_soon(send, "baseline-good", good_doc)
         tg.start_soon(send, "baseline-bad", bad_doc)
-    replies: dict[str, list[Reply]] = {}
+    replies: dict[str, list[tuple[str, Reply]]] = {}
     for role, pairs in sent.items():
-        replies[role] = []
-        for key, reply in pairs:
-            if reply is None:
-                entry = session.resumed[key]
-                reply = _Recorded(status=entry.status, signature_=entry.signature)
-            else:
-                session.record_baseline(key, reply, role)
-            replies[role].append(reply)
-    good_replies, bad_replies = replies["baseline-good"], replies["baseline-bad"]
+        replies[role] = [
+            (key, reply if reply is not None else _Recorded(
+                status=session.resumed[key].status, signature_=session.resumed[key].signature
+            ))
+            for key, reply in pairs
+        ]
+    good_replies = [reply for _, reply in replies["baseline-good"]]
+    bad_replies = [reply for _, reply in replies["baseline-bad"]]
+    session.baseline.update(good=good_replies[0], bad=bad_replies[0])
     if session.oracle is None:
         session.oracle = _learn(good_replies, bad_replies)
-    for name, document, group, want in (
-        ("GOOD", good_doc, good_replies, Outcome.GOOD), ("BAD", bad_doc, bad_replies, Outcome.BAD),
+    for name, role, document, want in (
+        ("GOOD", "baseline-good", good_doc, Outcome.GOOD), ("BAD", "baseline-bad", bad_doc, Outcome.BAD),
     ):
-        for reply in group:
-            got = await call_oracle(session.oracle, reply, document)
+        group = dict(replies[role])
+        for key, reply in replies[role]:
+            if reply not in informative(list(group.values())):
+                continue
+            if isinstance(reply, _Recorded):
+                got = session.resumed[key].outcome
+            else:
+                got = await call_oracle(session.oracle, reply, document)
+                session.record(key, reply, got, role)
             if got is not want:
                 raise BaselineError(f"{name} is not {want}: it got {reply.short()} (judged {got})")
-    return good_replies[0], bad_replies[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -631,17 +649,14 @@ async def _run(
     def stats(search: Search | None) -> Stats:
         return replace(_stats(search, sender=sender, clock=clock, started=started), verification=verification)
 
-    good_reply: Reply | None = None
-    bad_reply: Reply | None = None
-
     def result(search: Search | None, **fields: Any) -> Result:
         return Result(
             mode=plan.mode, stats=stats(search), changes=len(plan.tree.changes),
-            baseline_good=good_reply, baseline_bad=bad_reply, **fields,
+            baseline_good=session.baseline.get("good"), baseline_bad=session.baseline.get("bad"), **fields,
         )
 
     try:
-        good_reply, bad_reply = await _baselines(session, good_doc, bad_doc, baseline_repeats)
+        await _baselines(session, good_doc, bad_doc, baseline_repeats)
     except BaselineError as exc:
         exc.result = result(
             None, outcome="baselines-failed", patch=[], minimal_good=None, minimal_bad=None, reason=exc.message
@@ -707,8 +722,16 @@ async def _run(
     before = sender.requests
     verified, reply_good, reply_bad, flaky = await _verify(session, search, minimal_good, minimal_bad)
     verification = sender.requests - before
+    judged = sum(session.counts.values())
+    unresolved = session.counts[Outcome.UNRESOLVED]
     reason = None
-    if halted == "deadline":
+    if judged >= 4 and unresolved > UNRESOLVED_LIMIT * judged:
+        reason = (
+            f"{unresolved} of {judged} candidates were unresolved, so the answer says little; "
+            "if the server checks a signature, timestamp or nonce, re-sign each candidate with a hook "
+            "(--hook / prepare=), or say what good and bad look like with --good-if/--bad-if"
+        )
+    elif halted == "deadline":
         reason = f"--max-time ({max_time}s) ran out before the search finished"
     elif not search.finished:
         reason = f"the request budget ({max_requests}) ran out before the search finished"
@@ -792,9 +815,19 @@ def _stats(search: Search | None, *, sender: Sender, clock: Clock, started: floa
     )
 
 
-def bisect(good: RequestLike, bad: RequestLike, **options: Any) -> Result:
-    """Synchronous :func:`abisect` (same arguments); runs its own event loop."""
-    return anyio.run(partial(abisect, good, bad, **options))
+def _sync(function: Callable[P, Awaitable[Result]]) -> Callable[P, Result]:
+    """The same call, run to completion in its own event loop (one code path, typed)."""
+
+    def run(*args: P.args, **kwargs: P.kwargs) -> Result:
+        return anyio.run(partial(function, *args, **kwargs))
+
+    run.__name__ = function.__name__.removeprefix("a")
+    run.__qualname__ = run.__name__
+    run.__doc__ = f"Synchronous :func:`{function.__name__}` (same arguments); runs its own event loop."
+    return run
+
+
+bisect = _sync(abisect)
 
 
 # -- any two JSON documents ------------------------------------------------------------
@@ -880,6 +913,4 @@ async def abisect_documents(
     return result
 
 
-def bisect_documents(good_doc: JSONValue, bad_doc: JSONValue, test: Test, **options: Any) -> Result:
-    """Synchronous :func:`abisect_documents`."""
-    return anyio.run(partial(abisect_documents, good_doc, bad_doc, test, **options))
+bisect_documents = _sync(abisect_documents)
