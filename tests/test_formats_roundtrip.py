@@ -124,6 +124,8 @@ def _load(fmt: str, text: str) -> dict[str, Any]:
 @SETTINGS
 @given(documents(), st.sampled_from(FORMATS))
 @example(EXAMPLE, "curl")
+@example({"method": "GET", "url": "http://a.example/", "headers": {"content-type": "application/json"},
+          "body": {"^": None}}, "curl")
 @example({"method": "HEAD", "url": "http://a.example/", "headers": {"content-type": "application/octet-stream"},
           "body_base64": "AC0t"}, "curl")
 def test_every_format_round_trips(doc: dict[str, Any], fmt: str) -> None:

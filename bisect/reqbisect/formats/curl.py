@@ -441,7 +441,9 @@ def _split_powershell(text: str, source: str) -> _Splitter:
 def _dialect(text: str) -> str:
     if re.search(r"`\n", text):
         return "powershell"
-    if re.search(r"\^\n|\^\"", text):
+    # cmd's caret escapes, looked for outside bash single quotes (where ^" is just text).
+    unquoted = re.sub(r"'[^']*'", "", text)
+    if re.search(r"\^\n|\^\"", unquoted):
         return "cmd"
     if re.match(r"\s*curl\.exe\b", text):
         return "powershell" if "'" in text else "cmd"
