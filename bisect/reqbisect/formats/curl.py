@@ -833,6 +833,11 @@ def quote(value: str | bytes) -> str:
         if re.fullmatch(r"[\w@%+=:,./-]+", text, re.ASCII):
             return text
         return "'" + text.replace("'", "'\\''") + "'"
+    return "$'" + ansi_c(text) + "'"
+
+
+def ansi_c(text: str) -> str:
+    """``text`` as it is spelled inside bash's ``$'...'`` quoting."""
     out = []
     for ch in text:
         if ch in "\\'":
@@ -843,7 +848,7 @@ def quote(value: str | bytes) -> str:
             out.append(ch)
         else:
             out.extend(f"\\x{b:02x}" for b in ch.encode("utf-8", "surrogateescape"))
-    return "$'" + "".join(out) + "'"
+    return "".join(out)
 
 
 def _printf_file(data: bytes) -> str:

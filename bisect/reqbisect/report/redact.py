@@ -65,6 +65,7 @@ from urllib.parse import quote, quote_plus, unquote
 
 from reqbisect._types import JSONValue, Patch
 from reqbisect.errors import InputError
+from reqbisect.formats.curl import ansi_c
 from reqbisect.oracle import Reply
 
 if TYPE_CHECKING:
@@ -201,24 +202,9 @@ def _spellings(value: str) -> set[str]:
                         quote_plus(s, errors="surrogatepass"))
     }
     spelled |= {
-        quoted for s in spelled for quoted in (s.replace("'", "'\\''"), s.replace("'", "'\"'\"'"), _ansi_c(s))
+        quoted for s in spelled for quoted in (s.replace("'", "'\\''"), s.replace("'", "'\"'\"'"), ansi_c(s))
     }
     return {s for s in spelled if s}
-
-
-def _ansi_c(text: str) -> str:
-    """``text`` as it appears inside bash's ``$'...'`` quoting."""
-    out = []
-    for ch in text:
-        if ch in "\\'":
-            out.append("\\" + ch)
-        elif ch in "\n\r\t":
-            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[ch])
-        elif ch.isprintable():
-            out.append(ch)
-        else:
-            out.extend(f"\\x{b:02x}" for b in ch.encode("utf-8", "surrogatepass"))
-    return "".join(out)
 
 
 def truncate(text: str, limit: int) -> str:
