@@ -257,7 +257,6 @@ def run_command(
 ) -> None:
     """Find the smallest patch between GOOD and BAD that flips the server's answer."""
     from reqbisect.diff import diff
-    from reqbisect.runner import bisect
     from reqbisect.transport import load_app
 
     oracle = _command_oracle(oracle_cmd, good_if, bad_if) or _expressions(good_if, bad_if)

@@ -7,13 +7,13 @@ does only bookkeeping: ask the core for as many candidates as there are free
 slots (``concurrency``), start one task per candidate in a single task group,
 and feed each outcome back to the core as it arrives. The core decides in
 proposal order, so arrival order never changes the answer. Speculative
-candidates the core no longer needs are cancelled. At the end the minimal good
-and minimal bad requests are sent once more (verification).
+candidates still in flight when the search ends get ``timeout`` seconds to
+finish. At the end the minimal good and bad requests, and each single-change
+step away from the answer, are sent once more (verification).
 
-Every request goes through :class:`Sender`: an exact cache (an identical
-request is never sent twice), the request budget, a rate limit, retries with
-backoff for transport errors and for 429/503 answers (honouring
-``Retry-After``). Time comes from an injected :class:`~reqbisect.transport.Clock`.
+Every request goes through a :class:`~reqbisect.sender.Sender` (cache, budget,
+pacing, retries). With ``--journal`` every answer is also written to a
+:class:`~reqbisect.journal.Journal`, and ``--resume`` answers from one.
 """
 
 from __future__ import annotations
@@ -22,11 +22,9 @@ import hashlib
 import inspect
 import json
 import math
-import random
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from email.utils import parsedate_to_datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, Optional, ParamSpec, Union
@@ -34,7 +32,7 @@ from typing import Any, Optional, ParamSpec, Union
 import anyio
 import httpx
 
-from reqbisect._types import Document, JSONValue
+from reqbisect._types import Document, JSONValue, Patch
 from reqbisect.diff import ChangeTree, diff
 from reqbisect.document import Capture, WireRequest, origin, to_wire
 from reqbisect.errors import BaselineError, Inconclusive, InputError, Interrupted
@@ -43,8 +41,9 @@ from reqbisect.journal import Entry, Journal, read_journal
 from reqbisect.oracle import Oracle, Reply, SignatureOracle, call_oracle, informative, signature, to_outcome
 from reqbisect.outcome import Outcome
 from reqbisect.result import Result, Stats
-from reqbisect.search import Candidate, Config, Search, Space, isolate, minimise
-from reqbisect.transport import Clock, SystemClock, Transport, open_transport
+from reqbisect.search import Best, Candidate, Config, Search, Space, Step, isolate, minimise
+from reqbisect.sender import Sender, wire_key
+from reqbisect.transport import Clock, SystemClock, open_transport
 
 __all__ = ["MODES", "Progress", "Sender", "abisect", "bisect", "abisect_documents", "bisect_documents"]
 
@@ -74,151 +73,6 @@ class Progress:
     size: int
     total: int
     elapsed: float
-
-
-# -- sending --------------------------------------------------------------------
-
-
-def _wire_key(wire: WireRequest) -> str:
-    digest = hashlib.sha256()
-    for part in (wire.method, wire.url, repr(wire.headers)):
-        digest.update(part.encode("utf-8", "surrogatepass"))
-        digest.update(b"\0")
-    digest.update(wire.body)
-    return digest.hexdigest()
-
-
-def _retry_after(reply: Reply) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: delay-seconds or an HTTP-date.
-
-    An HTTP-date (RFC 9110, section 10.2.3) is taken relative to the response's
-    own ``Date`` header, so neither clock skew nor the local wall clock matters;
-    without a ``Date`` the local wall clock stands in.
-    """
-    value = reply.header("retry-after")
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError, IndexError):
-        return None
-    date = reply.header("date")
-    try:
-        now = parsedate_to_datetime(date).timestamp() if date else time.time()
-    except (TypeError, ValueError, IndexError):
-        now = time.time()
-    return max(0.0, when - now)
-
-
-class Sender:
-    """Send wire requests with a cache, a budget, a rate limit and retries.
-
-    Args:
-        transport: where requests go.
-        clock: time source for pacing and backoff.
-        max_requests: hard limit on requests sent, retries included.
-        rate: requests per second at most (None: no limit).
-        retries: extra attempts after a transport error, 429 or 503.
-        backoff: first backoff delay in seconds; doubles per attempt.
-    """
-
-    def __init__(
-        self,
-        transport: Transport,
-        *,
-        clock: Clock,
-        max_requests: int | None = None,
-        rate: float | None = None,
-        retries: int = 2,
-        backoff: float = 0.5,
-    ) -> None:
-        self._transport = transport
-        self._clock = clock
-        self._max_requests = max_requests
-        self._interval = 1.0 / rate if rate else 0.0
-        self._next_slot = -math.inf
-        self._retries = retries
-        self._backoff = backoff
-        # Seeded: jitter spreads retries out without making runs irreproducible.
-        self._jitter = random.Random(0)
-        self._cache: dict[str, Reply] = {}
-        self._allowed: float | None = None
-        self._ceiling = 64
-        self._pending: dict[str, anyio.Event] = {}
-        self.requests = 0
-        self.cache_hits = 0
-
-    def allowed(self, concurrency: int) -> int:
-        """How many requests may be in flight now: halved on 429/503, regrown on success (AIMD)."""
-        self._ceiling = concurrency
-        if self._allowed is None:
-            return concurrency
-        return max(1, min(concurrency, int(self._allowed)))
-
-    def _signal(self, reply: Reply) -> None:
-        if reply.status in (429, 503):
-            self._allowed = max(1.0, (self._allowed or float(self._ceiling)) / 2)
-        elif self._allowed is not None:
-            self._allowed += 1.0 / self._allowed
-            if self._allowed >= self._ceiling:
-                self._allowed = None
-
-    @property
-    def budget_left(self) -> int | None:
-        return None if self._max_requests is None else self._max_requests - self.requests
-
-    async def fetch(self, wire: WireRequest, *, fresh: bool = False) -> Reply:
-        """The reply to ``wire``: from the cache unless ``fresh``, else sent."""
-        if fresh:
-            return await self._send_with_retries(wire)
-        key = _wire_key(wire)
-        while key in self._pending:
-            await self._pending[key].wait()
-        if key in self._cache:
-            self.cache_hits += 1
-            return self._cache[key]
-        event = self._pending[key] = anyio.Event()
-        try:
-            reply = await self._send_with_retries(wire)
-            if reply.error != "request budget spent":
-                self._cache[key] = reply
-            return reply
-        finally:
-            del self._pending[key]
-            event.set()
-
-    async def _send_with_retries(self, wire: WireRequest) -> Reply:
-        attempt = 0
-        while True:
-            if self._max_requests is not None and self.requests >= self._max_requests:
-                return Reply(status=None, error="request budget spent")
-            # Counted before waiting for a slot, so that requests waiting
-            # together can never overrun the budget.
-            self.requests += 1
-            await self._pace()
-            reply = await self._transport.send(wire)
-            self._signal(reply)
-            retryable = reply.error is not None or reply.status in (429, 503)
-            if not retryable or attempt >= self._retries:
-                return reply
-            delay = self._backoff * (2**attempt) * (1.0 + 0.25 * self._jitter.random())
-            hinted = _retry_after(reply)
-            if hinted is not None:
-                delay = max(delay, min(hinted, 120.0))
-            attempt += 1
-            await self._clock.sleep(delay)
-
-    async def _pace(self) -> None:
-        if not self._interval:
-            return
-        now = self._clock.now()
-        slot = max(now, self._next_slot + self._interval)
-        self._next_slot = slot
-        if slot > now:
-            await self._clock.sleep(slot - now)
 
 
 # -- the search driver -------------------------------------------------------------
@@ -303,7 +157,13 @@ async def _drive(
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """How the search space maps onto the change tree for one mode."""
+    """How the search space maps onto the change tree for one mode.
+
+    ``fix`` diffs BAD -> GOOD and searches for the changes that make BAD good;
+    ``break`` and ``isolate`` diff GOOD -> BAD. Changes under ``--ignore`` are
+    ``fixed``: never applied in ``fix`` (BAD keeps its value), always applied
+    otherwise (the value comes from BAD).
+    """
 
     mode: str
     tree: ChangeTree
@@ -314,13 +174,38 @@ class _Plan:
     def changes(self, config: Config) -> frozenset[int]:
         return frozenset(self.ids[i] for i in config) | self.fixed
 
+    def apply(self, config: Config) -> JSONValue:
+        return self.tree.apply(self.changes(config))
+
     def document(self, config: Config) -> Document:
-        value = self.tree.apply(self.changes(config))
+        value = self.apply(config)
         assert isinstance(value, dict)
         return value
 
+    def strategy(self) -> Step:
+        if self.mode == "fix":
+            return minimise(self.space, target=Outcome.GOOD)
+        if self.mode == "break":
+            return minimise(self.space, target=Outcome.BAD)
+        return isolate(self.space)
 
-def _plan(mode: str, good: Document, bad: Document, ignore: Sequence[str]) -> _Plan:
+    @property
+    def base_outcome(self) -> Outcome:
+        """The outcome of the empty configuration (the request the changes apply to)."""
+        return Outcome.BAD if self.mode == "fix" else Outcome.GOOD
+
+    def patch(self, best: Best) -> Patch:
+        """The answer as RFC 6902: into BAD for ``fix``, into GOOD for ``break``,
+        and from the minimal bad to the minimal good for ``isolate``."""
+        if self.mode == "fix":
+            return self.tree.patch(self.changes(best.good))
+        if self.mode == "break":
+            return self.tree.patch(self.changes(best.bad))
+        between = diff(self.apply(best.bad), self.apply(best.good))
+        return between.patch(range(len(between.changes)))
+
+
+def _plan(mode: str, good: JSONValue, bad: JSONValue, ignore: Sequence[str]) -> _Plan:
     if mode not in MODES:
         raise InputError(f"unknown mode {mode!r}", source="--mode", expected=" or ".join(MODES))
     tree = diff(bad, good) if mode == "fix" else diff(good, bad)
@@ -345,14 +230,6 @@ def _pointer_tokens(pointer: str) -> tuple[str, ...]:
     if not pointer.startswith("/"):
         raise InputError("expected a JSON pointer such as /headers/x-request-id", source="--ignore", got=repr(pointer))
     return tuple(t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/"))
-
-
-def _strategy(plan: _Plan) -> Any:
-    if plan.mode == "fix":
-        return minimise(plan.space, target=Outcome.GOOD)
-    if plan.mode == "break":
-        return minimise(plan.space, target=Outcome.BAD)
-    return isolate(plan.space)
 
 
 # -- one run ---------------------------------------------------------------------------
@@ -383,7 +260,7 @@ class _Session:
     async def replies(self, document: Document, *, role: str, times: int) -> list[tuple[str, Reply | None]]:
         """Send ``document`` ``times`` times (resumed answers are not sent again)."""
         wire = await self.wire_for(document)
-        base = _wire_key(wire)
+        base = wire_key(wire)
         tag = "v" if role == "verify" else ""
         out: list[tuple[str, Reply | None]] = []
         for i in range(times):
@@ -664,7 +541,7 @@ async def _run(
         raise
 
     known: dict[Config, Outcome] = {}
-    base_outcome = Outcome.BAD if plan.mode == "fix" else Outcome.GOOD
+    base_outcome = plan.base_outcome
     for config, expected in ((frozenset(), base_outcome), (plan.space.everything, base_outcome.opposite)):
         document = plan.document(config)
         if document != (bad_doc if expected is Outcome.BAD else good_doc):
@@ -678,7 +555,7 @@ async def _run(
 
     reserve = 2 * session.repeat
     search = Search(
-        _strategy(plan),
+        plan.strategy(),
         known=known,
         max_calls=None if max_requests is None else max(0, (max_requests - sender.requests - reserve) // session.repeat),
     )
@@ -705,14 +582,7 @@ async def _run(
 
     best = search.best
     minimal_good, minimal_bad = plan.document(best.good), plan.document(best.bad)
-    if plan.mode == "fix":
-        patch = plan.tree.patch(plan.changes(best.good))
-    elif plan.mode == "break":
-        patch = plan.tree.patch(plan.changes(best.bad))
-    else:
-        between = diff(minimal_bad, minimal_good)
-        patch = between.patch(range(len(between.changes)))
-    found = dict(patch=patch, minimal_good=minimal_good, minimal_bad=minimal_bad)
+    found = dict(patch=plan.patch(best), minimal_good=minimal_good, minimal_bad=minimal_bad)
 
     if halted == "stopped":
         raise Interrupted(
@@ -847,14 +717,9 @@ async def abisect_documents(
     Both documents are tested first; ``good_doc`` must be GOOD and ``bad_doc`` BAD.
     ``stats.requests`` counts calls of ``test``.
     """
-    if mode not in MODES:
-        raise InputError(f"unknown mode {mode!r}", source="mode", expected=" or ".join(MODES))
     if good_doc == bad_doc:
         raise BaselineError("the two documents are equal; there is nothing to bisect")
-    tree = diff(bad_doc, good_doc) if mode == "fix" else diff(good_doc, bad_doc)
-    space = Space(
-        parents=tuple(c.parent for c in tree.changes), paths=tuple(c.path for c in tree.changes)
-    )
+    plan = _plan(mode, good_doc, bad_doc, ())
     calls = 0
     started = time.perf_counter()
 
@@ -869,36 +734,24 @@ async def abisect_documents(
     good_outcome, bad_outcome = await judge(good_doc), await judge(bad_doc)
     if good_outcome is not Outcome.GOOD or bad_outcome is not Outcome.BAD:
         raise BaselineError(f"the good document is {good_outcome} and the bad one is {bad_outcome}")
-    base = Outcome.BAD if mode == "fix" else Outcome.GOOD
-    strategy = (
-        minimise(space, target=Outcome.GOOD) if mode == "fix"
-        else minimise(space, target=Outcome.BAD) if mode == "break"
-        else isolate(space)
-    )
     search = Search(
-        strategy,
-        known={frozenset(): base, space.everything: base.opposite},
+        plan.strategy(),
+        known={frozenset(): plan.base_outcome, plan.space.everything: plan.base_outcome.opposite},
         max_calls=None if max_requests is None else max(0, max_requests - 2),
     )
 
     async def evaluate(candidate: Candidate) -> Outcome:
-        return await judge(tree.apply(candidate.config))
+        return await judge(plan.apply(candidate.config))
 
     await _drive(search, evaluate, concurrency=concurrency)
     best = search.best
-    minimal_good, minimal_bad = tree.apply(best.good), tree.apply(best.bad)
-    if mode == "isolate":
-        between = diff(minimal_bad, minimal_good)
-        patch = between.patch(range(len(between.changes)))
-    else:
-        patch = tree.patch(best.good if mode == "fix" else best.bad)
     core = search.stats
     result = Result(
         mode=mode,
         outcome="found" if search.finished and best.minimal else "inconclusive",
-        patch=patch,
-        minimal_good=minimal_good,  # type: ignore[arg-type]
-        minimal_bad=minimal_bad,  # type: ignore[arg-type]
+        patch=plan.patch(best),
+        minimal_good=plan.apply(best.good),  # type: ignore[arg-type]
+        minimal_bad=plan.apply(best.bad),  # type: ignore[arg-type]
         stats=Stats(
             requests=calls, cache_hits=core.cache_hits, unresolved=core.unresolved, rounds=core.rounds,
             seconds=round(time.perf_counter() - started, 3), candidates=core.calls, cancelled=core.cancelled,
@@ -906,7 +759,7 @@ async def abisect_documents(
         verified=True,
         minimal=search.finished and best.minimal,
         reason=None if search.finished and best.minimal else "budget spent or unresolved checks",
-        changes=len(tree.changes),
+        changes=len(plan.tree.changes),
     )
     if result.reason is not None:
         raise Inconclusive(result.reason, result=result)
