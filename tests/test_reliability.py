@@ -136,11 +136,6 @@ async def test_a_server_wrong_one_time_in_ten_never_yields_a_wrong_found(name: s
     assert injected["wrong"] > 0, injected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="at --repeat 1 re-verification sends each check once more and accepts one agreeing answer, "
-    "so a lie told twice about the same request (1 in 100 at 10%) is reported as found",
-)
 async def test_a_lie_repeated_on_reverification_is_not_reported_as_found() -> None:
     # Seed 17: the server answers BAD + {pragma} as GOOD during the search and
     # again when it is re-verified; the true fix is removing x-forwarded-for.
@@ -193,11 +188,6 @@ async def test_the_budget_holds_with_a_rate_limit_and_retries_in_flight() -> Non
     assert overruns == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an attempt is counted before it waits for its --rate slot; a speculative one still waiting "
-    "when the search ends is cancelled unsent after the grace, yet stays in stats.requests and the budget",
-)
 async def test_requests_withdrawn_before_they_were_sent_are_not_counted() -> None:
     name = "login-form"
     with serve(load_case_app(name)) as server:

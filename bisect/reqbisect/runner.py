@@ -271,12 +271,12 @@ class _Session:
             out.append((key, await self.sender.fetch(wire, fresh=role == "verify" or i > 0)))
         return out
 
-    async def judge(self, document: Document, *, role: str = "candidate") -> tuple[Outcome, Reply | None]:
-        """The outcome of ``document``: the majority over ``repeat`` sends (a tie is unresolved)."""
+    async def votes(self, document: Document, *, role: str, times: int) -> tuple[list[Outcome], Reply | None]:
+        """The outcomes of ``times`` sends of ``document`` (journaled ones are replayed), and the last reply."""
         assert self.oracle is not None
         votes: list[Outcome] = []
         last: Reply | None = None
-        for key, reply in await self.replies(document, role=role, times=self.repeat):
+        for key, reply in await self.replies(document, role=role, times=times):
             if reply is None:
                 votes.append(self.resumed[key].outcome)
                 continue
@@ -286,7 +286,12 @@ class _Session:
             self.record(key, reply, outcome, role)
             votes.append(outcome)
             last = reply
-        return _majority(votes), last
+        return votes, last
+
+    async def judge(self, document: Document) -> Outcome:
+        """The outcome of a candidate: the majority over ``repeat`` sends (a tie is unresolved)."""
+        votes, _ = await self.votes(document, role="candidate", times=self.repeat)
+        return _majority(votes)
 
     def record(self, key: str, reply: Reply, outcome: Outcome, role: str) -> None:
         """Journal an answer; requests that got none (transport errors, rate limits) are left to resend."""
@@ -545,7 +550,7 @@ async def _run(
     for config, expected in ((frozenset(), base_outcome), (plan.space.everything, base_outcome.opposite)):
         document = plan.document(config)
         if document != (bad_doc if expected is Outcome.BAD else good_doc):
-            outcome, _ = await session.judge(document)
+            outcome = await session.judge(document)
             if outcome is not expected:
                 message = f"with --ignore, the {expected} end of the search is {outcome}, not {expected}"
                 raise BaselineError(message, result=result(
@@ -553,7 +558,7 @@ async def _run(
                 ))
         known[config] = expected
 
-    reserve = 2 * session.repeat
+    reserve = 2 * max(2, session.repeat)
     search = Search(
         plan.strategy(),
         known=known,
@@ -561,8 +566,7 @@ async def _run(
     )
 
     async def evaluate(candidate: Candidate) -> Outcome:
-        outcome, _ = await session.judge(plan.document(candidate.config))
-        return outcome
+        return await session.judge(plan.document(candidate.config))
 
     def on_outcome(candidate: Candidate, outcome: Outcome) -> None:
         session.counts[outcome] += 1
@@ -629,9 +633,15 @@ async def _verify(
 ) -> tuple[bool, Reply | None, Reply | None, str | None]:
     """Send the minimal good and bad again, and each single-change step if the budget allows.
 
+    The minimal good and bad are sent at least twice and every answer must
+    agree, so that one lie of a flaky server cannot confirm a wrong answer; a
+    single-change step is sent ``repeat`` times and must never keep the outcome
+    (with the search's own answer, that is two votes too).
+
     Returns (verified, reply to minimal good, reply to minimal bad, what misbehaved or None).
     """
     plan, sender = session.plan, session.sender
+    sends = max(2, session.repeat)
     # (what, document, outcome, whether the outcome is required or excluded)
     checks: list[tuple[str, Document, Outcome, bool]] = [
         ("the minimal good request", minimal_good, Outcome.GOOD, True),
@@ -650,25 +660,26 @@ async def _verify(
             for i in sorted(answer)
         ]
         left = sender.budget_left
-        if left is None or left >= (len(checks) + len(singles)) * session.repeat:
+        if left is None or left >= len(checks) * sends + len(singles) * session.repeat:
             checks += singles
     left = sender.budget_left
-    if left is not None and left < 2 * session.repeat:
+    if left is not None and left < 2 * sends:
         return False, None, None, None
-    results: list[tuple[Outcome, Reply | None]] = [(Outcome.UNRESOLVED, None)] * len(checks)
+    results: list[tuple[list[Outcome], Reply | None]] = [([], None)] * len(checks)
 
-    async def check(index: int, document: Document) -> None:
-        results[index] = await session.judge(document, role="verify")
+    async def check(index: int, document: Document, times: int) -> None:
+        results[index] = await session.votes(document, role="verify", times=times)
 
     async with anyio.create_task_group() as tg:
-        for index, (_, document, _, _) in enumerate(checks):
-            tg.start_soon(check, index, document)
+        for index, (_, document, _, required) in enumerate(checks):
+            tg.start_soon(check, index, document, sends if required else session.repeat)
     replies = results[0][1], results[1][1]
-    for (name, _, outcome, required), (got, _) in zip(checks, results):
-        if required and got is not outcome:
-            return False, *replies, f"{name} was {got} when sent again"
-        if not required and got is outcome:
-            return False, *replies, f"{name} is still {outcome}, so the answer is not minimal"
+    for (name, _, outcome, required), (votes, _) in zip(checks, results):
+        if required and any(vote is not outcome for vote in votes):
+            answers = ", ".join(str(vote) for vote in votes)
+            return False, *replies, f"{name} was {answers} when sent {len(votes)} more times"
+        if not required and outcome in votes:
+            return False, *replies, f"{name} was {outcome} when sent again, so the answer is not minimal"
     return True, *replies, None
 
 

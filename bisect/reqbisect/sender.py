@@ -147,7 +147,11 @@ class Sender:
             # Counted before waiting for a slot, so that requests waiting
             # together can never overrun the budget.
             self.requests += 1
-            await self._pace()
+            try:
+                await self._pace()
+            except BaseException:
+                self.requests -= 1  # withdrawn before it was sent
+                raise
             reply = await self._transport.send(wire)
             self._signal(reply)
             retryable = reply.error is not None or reply.status in (429, 503)
