@@ -212,3 +212,24 @@ def test_unknown_har_entry_lists_what_there_is(tmp_path: Path) -> None:
     code, _, err = invoke("convert", f"{har}#7", "--to", "json")
     assert code == 2
     assert "capture.har#7: no entry 7 (the file has 3 entries: #0..#2)" in err
+
+
+def test_send_prints_status_body_and_outcome() -> None:
+    code, out, err = invoke(
+        "send", str(BILLING / "bad.json"), "--app", APP, "--bad-if", "json['error']['message'] == 'Error'"
+    )
+    assert code == 0, err
+    first, outcome = out.strip().splitlines()
+    assert first.startswith("400 ") and '"message":"Error"' in first.replace(" ", "")
+    assert outcome == "outcome: bad"
+
+
+def test_send_over_a_real_server_names_a_transport_error() -> None:
+    with serve(load_case_app("billing-header")) as server:
+        url = server.url
+        code, out, _ = invoke("send", str(BILLING / "good.json"), "--target", url, "--good-if", "status == 200")
+        assert code == 0
+        assert out.startswith("200 ") and out.strip().endswith("outcome: good")
+    code, out, _ = invoke("send", str(BILLING / "good.json"), "--target", url)
+    assert code == 1
+    assert "transport error" in out
