@@ -3,9 +3,10 @@
     python tests/bench/cases.py [--latency-ms 20] [--cases billing-header large-body]
 
 For each case and each -j it prints requests sent, rounds, wall time, the
-client's CPU time (everything in this process: diff, search, documents, wire
-bytes, HTTP) and the search core's own CPU (propose/feed), per candidate and
-as a share of wall time. The server runs in its own process.
+client's CPU time (everything in this process, the HTTP client included) per
+candidate, and the engine's own CPU: the search core (propose/feed) and
+building candidates (applying changes, rendering wire bytes), as a share of
+wall time. The server runs in its own process.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ sys.path.insert(0, str(ROOT / "bisect"))
 
 import reqbisect  # noqa: E402
 import reqbisect.formats  # noqa: E402,F401  (imported up front: import time is not run time)
-import reqbisect.runner  # noqa: E402,F401
+from reqbisect import runner  # noqa: E402
 from reqbisect.search import engine  # noqa: E402
 
 
@@ -46,15 +47,36 @@ def wait_until_up(url: str) -> None:
 
 
 class CoreTimer:
-    """Adds up process CPU spent inside Search.propose and Search.feed."""
+    """Adds up process CPU spent in the engine: the search core (Search.propose
+    and Search.feed) and building candidates (applying changes, wire bytes)."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
+        self.building = 0.0
         self._propose = engine.Search.propose
         self._feed = engine.Search.feed
+        self._wire_for = runner._Session.wire_for
+        self._document = runner._Plan.document
 
     def __enter__(self) -> CoreTimer:
         timer = self
+
+        def document(plan: runner._Plan, config: frozenset[int]) -> dict[str, object]:
+            start = time.process_time()
+            try:
+                return timer._document(plan, config)
+            finally:
+                timer.building += time.process_time() - start
+
+        async def wire_for(session: runner._Session, doc: dict[str, object]) -> object:
+            start = time.process_time()
+            try:
+                return await timer._wire_for(session, doc)
+            finally:
+                timer.building += time.process_time() - start
+
+        runner._Plan.document = document  # type: ignore[method-assign,assignment]
+        runner._Session.wire_for = wire_for  # type: ignore[method-assign,assignment]
 
         def propose(search: engine.Search, slots: int) -> list[engine.Candidate]:
             start = time.process_time()
@@ -77,6 +99,8 @@ class CoreTimer:
     def __exit__(self, *exc: object) -> None:
         engine.Search.propose = self._propose  # type: ignore[method-assign]
         engine.Search.feed = self._feed  # type: ignore[method-assign]
+        runner._Plan.document = self._document  # type: ignore[method-assign]
+        runner._Session.wire_for = self._wire_for  # type: ignore[method-assign]
 
 
 def main() -> None:
@@ -87,7 +111,7 @@ def main() -> None:
     args = parser.parse_args()
     header = (
         f"{'case':<16}{'j':>3}{'changes':>9}{'requests':>10}{'rounds':>8}{'wall s':>9}"
-        f"{'client CPU s':>14}{'CPU/cand ms':>13}{'core CPU ms':>13}{'CPU/wall':>10}  ok"
+        f"{'client CPU s':>14}{'CPU/cand ms':>13}{'core ms':>9}{'build ms':>10}{'engine/wall':>13}  ok"
     )
     httpx.AsyncClient()  # the first client pays for loading the CA bundle; not part of a run
     print(f"latency {args.latency_ms:g} ms per request, server in its own process")
@@ -112,8 +136,9 @@ def main() -> None:
                 s = result.stats
                 print(
                     f"{name:<16}{jobs:>3}{result.changes:>9}{s.requests:>10}{s.rounds:>8}{wall:>9.2f}"
-                    f"{cpu:>14.3f}{1000 * cpu / max(1, s.candidates):>13.2f}{1000 * core.seconds:>13.1f}"
-                    f"{cpu / wall:>10.1%}  {result.patch == expected}"
+                    f"{cpu:>14.3f}{1000 * cpu / max(1, s.candidates):>13.2f}{1000 * core.seconds:>9.1f}"
+                    f"{1000 * core.building:>10.1f}{(core.seconds + core.building) / wall:>13.1%}"
+                    f"  {result.patch == expected}"
                 )
         finally:
             server.terminate()
