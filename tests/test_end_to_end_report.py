@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from markdown_it import MarkdownIt
 
@@ -71,26 +72,39 @@ def plant(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def test_a_secret_the_patch_needs_reaches_only_the_patch_file(tmp_path: Path) -> None:
-    folder = CASES / "cookie-jar"
-    good = json.loads((folder / "good.json").read_text())
-    bad = json.loads((folder / "bad.json").read_text())
-    needed = good["cookies"]["csrftoken"]
-    for name, document in (("good.json", plant(good)), ("bad.json", plant(bad))):
-        (tmp_path / name).write_text(json.dumps(document))
-    patch_file, report = tmp_path / "fix.json", tmp_path / "report.md"
+#: Cases whose server ignores extra credentials: (case, a secret the minimal patch needs, or None).
+CANARY_CASES = [
+    ("cookie-jar", ("good", "cookies", "csrftoken")),
+    ("billing-header", None),
+    ("waf-header", None),
+    ("deep-messages", None),
+]
+
+
+@pytest.mark.parametrize(("name", "needed_at"), CANARY_CASES)
+def test_planted_secrets_never_reach_report_summary_json_or_journal(
+    tmp_path: Path, name: str, needed_at: tuple[str, str, str] | None
+) -> None:
+    folder = CASES / name
+    docs = {side: json.loads((folder / f"{side}.json").read_text()) for side in ("good", "bad")}
+    needed = docs[needed_at[0]][needed_at[1]][needed_at[2]] if needed_at else None
+    for side, document in docs.items():
+        (tmp_path / f"{side}.json").write_text(json.dumps(plant(document)))
+    patch_file, report, journal = tmp_path / "fix.json", tmp_path / "report.md", tmp_path / "journal"
     code, out, err = run_cli(
         "run", str(tmp_path / "good.json"), str(tmp_path / "bad.json"), "--app", f"{folder / 'app.py'}:app",
-        "-o", str(patch_file), "--report", str(report), "--json", "--journal", str(tmp_path / "journal"),
+        "-o", str(patch_file), "--report", str(report), "--json", "--journal", str(journal),
     )
     assert code == 0, err
-    assert needed in patch_file.read_text()
-    outputs = {"stdout --json": out, "stderr": err, "report": report.read_text(),
-               "journal": (tmp_path / "journal").read_text()}
+    assert json.loads(out)["outcome"] == "found"
+    assert json.loads(patch_file.read_text()) == case_expected(name)["patch"]
+    if needed is not None:
+        assert needed in patch_file.read_text()
+    outputs = {"stdout --json": out, "stderr": err, "report": report.read_text(), "journal": journal.read_text()}
     for where, text in outputs.items():
         assert CANARY not in text, where
-        assert needed not in text, where
-    assert json.loads(out)["outcome"] == "found"
+        if needed is not None:
+            assert needed not in text, where
 
 
 def test_no_redact_shows_the_secrets(tmp_path: Path) -> None:
