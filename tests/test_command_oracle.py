@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -355,3 +356,34 @@ def test_command_test_works_with_bisect_documents(tmp_path: Path) -> None:
     result = bisect_documents({"mode": "lax", "level": 1}, {"mode": "strict", "level": 2}, test)
     assert result.patch == [{"op": "replace", "path": "/mode", "value": "lax"}]
     assert list(tmp_path.iterdir()) == []
+
+
+INTERRUPTER = """\
+import json, os, signal, sys
+with open(sys.argv[2], "a") as runs:
+    runs.write("run\\n")
+with open(sys.argv[2]) as runs:
+    count = len(runs.read().splitlines())
+if count == 5:
+    with open(sys.argv[3]) as pid:
+        os.kill(int(pid.read()), signal.SIGINT)
+config = json.load(open(sys.argv[1]))
+sys.exit(1 if config["setting_137"]["value"] < 0 else 0)
+"""
+
+
+def test_json_interrupted_exits_130_with_the_best_so_far(tmp_path: Path, configs: tuple[Path, Path]) -> None:
+    runs, pid_file = tmp_path / "runs.txt", tmp_path / "pid"
+    test = script(tmp_path / "check.py", INTERRUPTER) + f" {{}} {shlex.quote(str(runs))} {shlex.quote(str(pid_file))}"
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "bisect"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reqbisect", "json", str(configs[0]), str(configs[1]), "--test", test],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    pid_file.write_text(str(proc.pid))
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    best = json.loads(out)
+    assert isinstance(best, list)
+    assert len(runs.read_text().splitlines()) < 10

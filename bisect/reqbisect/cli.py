@@ -257,6 +257,7 @@ def run_command(
 ) -> None:
     """Find the smallest patch between GOOD and BAD that flips the server's answer."""
     from reqbisect.diff import diff
+    from reqbisect.runner import abisect
     from reqbisect.transport import load_app
 
     oracle = _command_oracle(oracle_cmd, good_if, bad_if) or _expressions(good_if, bad_if)
@@ -293,9 +294,9 @@ def run_command(
     try:
         if live is not None:
             with live:
-                result = _run_until_signal(good_capture, bad_capture, options)
+                result = _until_signal(abisect, good_capture, bad_capture, **options)
         else:
-            result = _run_until_signal(good_capture, bad_capture, options)
+            result = _until_signal(abisect, good_capture, bad_capture, **options)
     except (Inconclusive, BaselineError, Interrupted) as exc:
         result, code = exc.result, exc.exit_code
         _echo_err(f"reqbisect: {exc.format_message()}")
@@ -309,13 +310,11 @@ def run_command(
     sys.exit(code)
 
 
-def _run_until_signal(good: Any, bad: Any, options: dict[str, Any]) -> Any:
-    """Run the bisection; SIGINT/SIGTERM stop it gracefully, a second one aborts."""
+def _until_signal(function: Any, *args: Any, **options: Any) -> Any:
+    """Await ``function(*args, stop=..., **options)``; SIGINT/SIGTERM set ``stop``, a second one aborts."""
     import signal
 
     import anyio
-
-    from reqbisect.runner import abisect
 
     outcome: dict[str, Any] = {}
 
@@ -334,7 +333,7 @@ def _run_until_signal(good: Any, bad: Any, options: dict[str, Any]) -> Any:
 
             tg.start_soon(watch)
             try:
-                outcome["result"] = await abisect(good, bad, stop=stop, **options)
+                outcome["result"] = await function(*args, stop=stop, **options)
             except ReqbisectError as exc:
                 outcome["error"] = exc
             finally:
@@ -469,7 +468,7 @@ def json_command(
     import tempfile
 
     from reqbisect.command_oracle import CommandTest, check_command
-    from reqbisect.runner import bisect_documents
+    from reqbisect.runner import abisect_documents
 
     check_command(test_command, option="--test")
     good_doc, good_text = _read_json(good)
@@ -482,16 +481,19 @@ def json_command(
             test_command, Path(folder), name=name, dump=_json_style_of(base_text), timeout=timeout
         )
         try:
-            result = bisect_documents(
-                good_doc, bad_doc, test, mode=mode, concurrency=concurrency, max_requests=max_requests
+            result = _until_signal(
+                abisect_documents, good_doc, bad_doc, test, mode=mode, concurrency=concurrency,
+                max_requests=max_requests,
             )
         except BaselineError as exc:
             raise BaselineError(
                 exc.message, source="--test", hint="the command must exit 0 for GOOD and 1..127 (not 125) for BAD"
             ) from None
-        except Inconclusive as exc:
+        except (Inconclusive, Interrupted) as exc:
             result, code = exc.result, exc.exit_code
             _echo_err(f"reqbisect: {exc.format_message()}")
+            if result is None:
+                sys.exit(code)
     patch_text = _dump_json(result.patch)
     if output:
         Path(output).write_text(patch_text + "\n", encoding="utf-8")

@@ -722,11 +722,13 @@ async def abisect_documents(
     mode: str = "fix",
     concurrency: int = 8,
     max_requests: int | None = None,
+    stop: anyio.Event | None = None,
 ) -> Result:
     """Bisect any two JSON documents with ``test`` (document -> Outcome or bool; True is GOOD).
 
     Both documents are tested first; ``good_doc`` must be GOOD and ``bad_doc`` BAD.
-    ``stats.requests`` counts calls of ``test``.
+    ``stats.requests`` counts calls of ``test``. When ``stop`` is set, running
+    tests may finish and :class:`Interrupted` carries the best result so far.
     """
     if good_doc == bad_doc:
         raise BaselineError("the two documents are equal; there is nothing to bisect")
@@ -754,12 +756,12 @@ async def abisect_documents(
     async def evaluate(candidate: Candidate) -> Outcome:
         return await judge(plan.apply(candidate.config))
 
-    await _drive(search, evaluate, concurrency=concurrency)
+    halted = await _drive(search, evaluate, concurrency=concurrency, stop=stop, grace=math.inf)
     best = search.best
     core = search.stats
     result = Result(
         mode=mode,
-        outcome="found" if search.finished and best.minimal else "inconclusive",
+        outcome="found" if search.finished and best.minimal and not halted else "inconclusive",
         patch=plan.patch(best),
         minimal_good=plan.apply(best.good),  # type: ignore[arg-type]
         minimal_bad=plan.apply(best.bad),  # type: ignore[arg-type]
@@ -769,9 +771,15 @@ async def abisect_documents(
         ),
         verified=True,
         minimal=search.finished and best.minimal,
-        reason=None if search.finished and best.minimal else "budget spent or unresolved checks",
+        reason=(
+            "interrupted" if halted
+            else None if search.finished and best.minimal
+            else "the budget ran out before the search finished"
+        ),
         changes=len(plan.tree.changes),
     )
+    if halted:
+        raise Interrupted("interrupted; this is the best result so far", result=result)
     if result.reason is not None:
         raise Inconclusive(result.reason, result=result)
     return result

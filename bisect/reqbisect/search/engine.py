@@ -127,7 +127,7 @@ class Search:
         *,
         known: Mapping[Config, Outcome] | None = None,
         max_calls: int | None = None,
-        min_probability: float = 0.3,
+        min_probability: float = 0.34,
     ) -> None:
         self._root = _Node(start)
         self._known: dict[Config, Outcome] = dict(known or {})
