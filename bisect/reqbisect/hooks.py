@@ -45,13 +45,7 @@ def load_hook(spec: str, *, option: str = "--hook") -> Prepare:
     """
     from reqbisect.transport import load_app
 
-    try:
-        hook = load_app(spec)
-    except InputError as exc:
-        message = exc.message.replace("myapp.main:app or cases/x/app.py:app", "hooks:sign or path/hook.py:sign")
-        raise InputError(
-            message, source=option, location=exc.location, expected=exc.expected, got=exc.got, hint=exc.hint
-        ) from None
+    hook = load_app(spec, option=option, example="hooks:sign or path/hook.py:sign")
     if not callable(hook):
         raise InputError(
             f"{spec} is not callable", source=option, expected="a function taking and returning a request document",

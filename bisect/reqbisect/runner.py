@@ -37,6 +37,7 @@ from reqbisect.diff import ChangeTree, diff
 from reqbisect.document import Capture, WireRequest, origin, to_wire
 from reqbisect.errors import BaselineError, Inconclusive, InputError, Interrupted
 from reqbisect.formats import load_request
+from reqbisect.hooks import Prepare
 from reqbisect.journal import Entry, Journal, read_journal
 from reqbisect.oracle import Oracle, Reply, SignatureOracle, call_oracle, informative, signature, to_outcome
 from reqbisect.outcome import Outcome
@@ -54,8 +55,6 @@ P = ParamSpec("P")
 UNRESOLVED_LIMIT = 0.8
 
 RequestLike = Union[Capture, Document, str, Path]
-#: A hook applied to every candidate document just before it is sent (sync or async).
-Prepare = Callable[[Document], Union[Document, Awaitable[Document]]]
 #: A test for ``bisect_documents``: document -> Outcome or bool, sync or async.
 Test = Callable[[Any], Union[Outcome, bool, Awaitable[Union[Outcome, bool]]]]
 

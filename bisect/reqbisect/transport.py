@@ -185,7 +185,7 @@ def is_asgi(app: object) -> bool:
     return inspect.iscoroutinefunction(call)
 
 
-def load_app(spec: str) -> Any:
+def load_app(spec: str, *, option: str = "--app", example: str = "myapp.main:app or cases/x/app.py:app") -> Any:
     """Import ``module:attr`` or ``path/to/file.py:attr``.
 
     Raises:
@@ -193,27 +193,27 @@ def load_app(spec: str) -> Any:
     """
     module_name, sep, attr = spec.rpartition(":")
     if not sep or not module_name or not attr:
-        raise InputError("expected MODULE:ATTR, e.g. myapp.main:app or cases/x/app.py:app", source="--app", got=repr(spec))
+        raise InputError(f"expected MODULE:ATTR, e.g. {example}", source=option, got=repr(spec))
     try:
         if module_name.endswith(".py") or "/" in module_name:
             path = Path(module_name)
             if not path.is_file():
-                raise InputError(f"no such file: {module_name}", source="--app")
+                raise InputError(f"no such file: {module_name}", source=option)
             name = f"_reqbisect_app_{abs(hash(path.resolve()))}"
             spec_obj = importlib.util.spec_from_file_location(name, path)
             if spec_obj is None or spec_obj.loader is None:
-                raise InputError(f"cannot import {module_name}", source="--app")
+                raise InputError(f"cannot import {module_name}", source=option)
             module = importlib.util.module_from_spec(spec_obj)
             sys.modules[name] = module
             spec_obj.loader.exec_module(module)
         else:
             module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise InputError(f"cannot import {module_name}: {exc}", source="--app") from None
+        raise InputError(f"cannot import {module_name}: {exc}", source=option) from None
     try:
         return getattr(module, attr)
     except AttributeError:
-        raise InputError(f"{module_name} has no attribute {attr!r}", source="--app") from None
+        raise InputError(f"{module_name} has no attribute {attr!r}", source=option) from None
 
 
 def open_transport(
