@@ -8,7 +8,6 @@ import json
 import socket
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,6 +92,18 @@ class Served:
     counter: Counter
 
 
+class _Server(uvicorn.Server):
+    """A uvicorn server that says when it is ready to accept connections."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = threading.Event()
+
+    async def startup(self, sockets: Any = None) -> None:
+        await super().startup(sockets=sockets)
+        self.ready.set()
+
+
 @contextlib.contextmanager
 def serve(app: Any) -> Iterator[Served]:
     """Serve ``app`` with uvicorn on 127.0.0.1 (a free port) in a thread."""
@@ -102,14 +113,11 @@ def serve(app: Any) -> Iterator[Served]:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(counter, log_level="error", lifespan="off", access_log=False)
-    server = uvicorn.Server(config)
+    server = _Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
+    if not server.ready.wait(timeout=10):
+        raise RuntimeError("uvicorn did not start")
     try:
         yield Served(url=f"http://127.0.0.1:{port}", counter=counter)
     finally:
