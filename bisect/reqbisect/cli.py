@@ -61,7 +61,7 @@ class _Group(click.Group):
             ctx.exit(130)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="reqbisect")
 def cli() -> None:
     """Find the smallest difference between a good and a bad HTTP request."""
@@ -72,7 +72,7 @@ def cli() -> None:
 @click.argument("b")
 @click.option("--stat", is_flag=True, help="One line per area instead of the patch.")
 def diff_command(a: str, b: str, stat: bool) -> None:
-    """Print the whole patch from request A to request B (nothing is sent)."""
+    """Print the whole patch from A to B; nothing is sent."""
     from reqbisect.diff import diff
 
     doc_a, doc_b = _load(a).document, _load(b).document
@@ -208,7 +208,7 @@ def _check_redact(values: tuple[str, ...]) -> tuple[str, ...]:
     return check_extra(values)
 
 
-@cli.command("run")
+@cli.command("run", short_help="Bisect two requests: the smallest patch that flips the answer.")
 @click.argument("good")
 @click.argument("bad")
 @click.option("--mode", type=click.Choice(["fix", "break", "isolate"]), default="fix", show_default=True)
@@ -216,10 +216,13 @@ def _check_redact(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--bad-if", help="Expression that holds for a bad response.")
 @click.option("--target", help="Send every candidate to this origin (scheme://host:port).")
 @click.option("--app", help="Send to an in-process ASGI/WSGI app: module:attr or path/app.py:attr.")
-@click.option("-j", "--concurrency", default=8, show_default=True, type=click.IntRange(1, 256))
+@click.option("-j", "--concurrency", default=8, show_default=True, type=click.IntRange(1, 256),
+              help="Requests in flight at once.")
 @click.option("--rate", type=click.FloatRange(min=0, min_open=True), help="Requests per second at most.")
-@click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(min=0, min_open=True))
-@click.option("--retries", default=2, show_default=True, type=click.IntRange(0, 10))
+@click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Seconds per request.")
+@click.option("--retries", default=2, show_default=True, type=click.IntRange(0, 10),
+              help="Extra attempts after a transport error, 429 or 503.")
 @click.option("--max-requests", type=click.IntRange(2), help="Never send more requests than this.")
 @click.option("--ignore", multiple=True, metavar="POINTER", help="Keep BAD's value under this JSON pointer.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the patch here.")
@@ -439,7 +442,7 @@ def _emit(
     )
 
 
-@cli.command("json")
+@cli.command("json", short_help="Bisect two JSON documents with a test command.")
 @click.argument("good")
 @click.argument("bad")
 @click.option(
