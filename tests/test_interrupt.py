@@ -12,6 +12,8 @@ What must hold:
 * SIGINT (or SIGTERM) stops gracefully: exit 130, stderr says so, stdout has the
   best patch so far, and the journal has every answer the server gave; a second
   SIGINT aborts at once;
+* a SIGINT during the re-verification stops at once (what is on the wire is
+  abandoned) with exit 130 and the search's answer, said to be not re-verified;
 * SIGKILL leaves a journal whose complete lines all parse;
 * ``--resume`` then finishes with the same patch as an uninterrupted run, and
   sends again nothing the first run got an answer for, except the final
@@ -312,3 +314,36 @@ def test_a_journal_torn_by_a_crash_still_reads_after_more_entries(journal: Path)
     writer.record(Entry("c#0", Outcome.GOOD, 200, "200 {}"))
     writer.close()
     assert set(read_journal(journal, run=run)) == {"a#0", "c#0"}
+
+
+def test_a_signal_during_the_re_verification_stops_at_once_with_the_answer_not_re_verified(
+    journal: Path, tmp_path: Path
+) -> None:
+    name = "waf-header"
+    with serve(load_case_app(name)) as server:
+        full = subprocess.run(
+            run_args(name, server, "--json"), capture_output=True, text=True, env=env(), timeout=120, check=False
+        )
+    assert full.returncode == 0, full.stderr
+    stats = json.loads(full.stdout)["stats"]
+    # Hold the first request of the re-verification, and never let it go while the run lasts.
+    latency = Latency(load_case_app(name), hold_at=stats["requests"] - stats["verification"] + 1)
+    with serve(latency) as server:
+        proc = subprocess.Popen(
+            run_args(name, server, "--journal", str(journal)),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(),
+        )
+        try:
+            assert latency.reached.wait(60), "the run never got to the re-verification"
+            proc.send_signal(signal.SIGINT)
+            stdout, stderr = proc.communicate(timeout=20)
+        finally:
+            latency.release.set()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert proc.returncode == 130, stderr
+    assert "not re-verified" in stderr and "Traceback" not in stderr
+    assert json.loads(stdout) == case_expected(name)["patch"]
+    roles = [entry["role"] for entry in assert_valid_journal(journal)]
+    assert "candidate" in roles and roles.count("verify") < stats["verification"]

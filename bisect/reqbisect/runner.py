@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, Optional, ParamSpec, Union
+from typing import Any, Optional, ParamSpec, TypeVar, Union
 
 import anyio
 import httpx
@@ -50,6 +50,7 @@ __all__ = ["MODES", "Progress", "Sender", "abisect", "bisect", "abisect_document
 
 MODES = ("fix", "break", "isolate")
 P = ParamSpec("P")
+T = TypeVar("T")
 
 #: More unresolved candidates than this share of those judged make a run inconclusive.
 UNRESOLVED_LIMIT = 0.8
@@ -593,7 +594,13 @@ async def _run(
             result=result(search, outcome="inconclusive", reason="interrupted", **found),
         )
     before = sender.requests
-    verified, reply_good, reply_bad, flaky = await _verify(session, search, minimal_good, minimal_bad)
+    checked = await _unless_stopped(stop, partial(_verify, session, search, minimal_good, minimal_bad))
+    if checked is None:
+        raise Interrupted(
+            "interrupted during the re-verification; this answer was not re-verified",
+            result=result(search, outcome="inconclusive", reason="interrupted", **found),
+        )
+    verified, reply_good, reply_bad, flaky = checked
     verification = sender.requests - before
     judged = sum(session.counts.values())
     unresolved = session.counts[Outcome.UNRESOLVED]
@@ -625,6 +632,23 @@ async def _run(
     if reason is not None:
         raise Inconclusive(reason, result=final)
     return final
+
+
+async def _unless_stopped(stop: anyio.Event | None, work: Callable[[], Awaitable[T]]) -> T | None:
+    """``work()``, or None as soon as ``stop`` is set (what ``work`` has on the wire is abandoned)."""
+    if stop is None:
+        return await work()
+    done: T | None = None
+    async with anyio.create_task_group() as tg:
+
+        async def watch(event: anyio.Event) -> None:
+            await event.wait()
+            tg.cancel_scope.cancel()
+
+        tg.start_soon(watch, stop)
+        done = await work()
+        tg.cancel_scope.cancel()
+    return done
 
 
 async def _verify(
