@@ -31,10 +31,20 @@ flight. The rows are:
 * ``bound``: the information bound, computed: ``ceil(log2(C(n, c)))`` answers
   for ``all`` and ``ceil(log2(n))`` for ``any``; with ``k`` answers per round,
   ``ceil(log_(k+1)(possibilities))`` rounds.
+* ``floor``: the least *mean* number of calls of any strategy that knows ``c``
+  and proves its answer 1-minimal with real calls, computed. Telling ``P``
+  equally likely answers apart takes at least the mean leaf depth of an optimal
+  binary tree with ``P`` leaves; for ``all`` with ``c >= 2`` each of the ``c``
+  configurations "the answer minus one culprit" must also be sent, and those are
+  BAD whatever the answer is (they hold only ``c - 1`` changes), so they add
+  ``c`` calls that tell the possibilities nothing. The engine does not know
+  ``c``, so it cannot reach this floor; it shows what is left to gain.
 
-Culprit positions are drawn with ``random.Random(seed)`` for seeds ``0..S-1``
-(``--seeds``, 3 by default). Measured rows are means over the seeds; ``correct``
-holds only if every seed's answer was right.
+Culprit placements: every placement when a cell has at most ``--all-up-to``
+of them (70 by default, so every ``n = 8`` cell is exact), otherwise
+placements drawn with ``random.Random(seed)`` for seeds ``0..S-1`` (``--seeds``,
+3 by default). Measured rows are means over the placements; ``correct`` holds
+only if every answer was right.
 
 The targets are printed as PASS/FAIL lines at the end; the exit status is 1 if
 any target fails.
@@ -44,6 +54,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import itertools
 import json
 import math
 import multiprocessing
@@ -120,6 +131,13 @@ class Planted:
 def plant(family: str, n: int, count: int, seed: int) -> Planted:
     rng = random.Random(f"{family}-{n}-{count}-{seed}")
     return Planted(family, n, frozenset(rng.sample(range(n), count)))
+
+
+def placements(family: str, n: int, count: int, *, seeds: int, all_up_to: int) -> list[Planted]:
+    """Every placement of ``count`` culprits when there are few, else ``seeds`` drawn ones."""
+    if math.comb(n, count) <= all_up_to:
+        return [Planted(family, n, frozenset(c)) for c in itertools.combinations(range(n), count)]
+    return [plant(family, n, count, seed) for seed in range(seeds)]
 
 
 # -- this engine -------------------------------------------------------------------
@@ -299,6 +317,15 @@ def information_bound(family: str, n: int, culprits: int) -> int:
     return math.ceil(math.log2(possibilities(family, n, culprits)))
 
 
+def floor_calls(family: str, n: int, culprits: int) -> float:
+    """Mean calls of the best strategy that knows ``culprits`` and verifies with real calls."""
+    p = possibilities(family, n, culprits)
+    depth = p.bit_length() - 1  # an optimal tree over p equal leaves: 2^depth .. 2^(depth+1)
+    mean_depth = depth + 2 * (p - 2**depth) / p
+    verification = culprits if family == "all" and culprits >= 2 else 0
+    return mean_depth + verification
+
+
 def round_bound(family: str, n: int, culprits: int, k: int) -> int:
     # ceil(log_(k+1)(p)) without floating-point surprises at exact powers.
     p, rounds, reach = possibilities(family, n, culprits), 0, 1
@@ -315,7 +342,11 @@ def computed_rows(family: str, n: int, culprits: int, k: int) -> list[Row]:
     return [
         Row("naive", family, n, culprits, k, n, n, naive_rounds, 0, naive_rounds * LATENCY, True),
         Row("bound", family, n, culprits, k, bound, bound, bound_rounds, 0, bound_rounds * LATENCY, None),
-    ]
+    ] + (
+        [Row("floor", family, n, culprits, k, *[floor_calls(family, n, culprits)] * 2, None, 0, 0.0, None)]
+        if k == 1
+        else []
+    )
 
 
 # -- the grid ----------------------------------------------------------------------------
@@ -357,7 +388,9 @@ def summarise(engine: str, cell: Cell, samples: Sequence[Sample]) -> Row:
 Runner = Callable[[Planted, int, float], Sample]
 
 
-def run_grid(sizes: Sequence[int], seeds: int, engines: dict[str, Runner], progress: Any) -> list[Cell]:
+def run_grid(
+    sizes: Sequence[int], seeds: int, all_up_to: int, engines: dict[str, Runner], progress: Any
+) -> list[Cell]:
     cells: list[Cell] = []
     for family in FAMILIES:
         for n in sizes:
@@ -368,14 +401,17 @@ def run_grid(sizes: Sequence[int], seeds: int, engines: dict[str, Runner], progr
                     cell = Cell(family, n, culprits, k)
                     for row in computed_rows(family, n, culprits, k):
                         cell.rows[row.engine] = row
+                    planted = placements(family, n, culprits, seeds=seeds, all_up_to=all_up_to)
                     for name, runner in engines.items():
-                        samples = [
-                            runner(plant(family, n, culprits, seed), k, LATENCY) for seed in range(seeds)
-                        ]
+                        samples = [runner(p, k, LATENCY) for p in planted]
                         cell.rows[name] = summarise(name, cell, samples)
                         cell.duplicates[name] = sum(s.duplicates for s in samples)
                     cells.append(cell)
-                    print(f"  {family} n={n} c={culprits} k={k} done", file=progress, flush=True)
+                    print(
+                        f"  {family} n={n} c={culprits} k={k}: {len(planted)} placements done",
+                        file=progress,
+                        flush=True,
+                    )
     return cells
 
 
@@ -408,8 +444,8 @@ def table(cells: Sequence[Cell]) -> str:
             )
         lines.append("")
     lines.append(
-        "naive and bound rows are computed, not run (naive: n calls in ceil(n/k) rounds; "
-        "wall_s = rounds x 20 ms)."
+        "naive, bound and floor rows are computed, not run (naive: n calls in ceil(n/k) rounds; "
+        "wall_s = rounds x 20 ms; floor: see the module docstring)."
     )
     return "\n".join(lines)
 
@@ -427,71 +463,73 @@ class Check:
 
 
 def checks(cells: Sequence[Cell], *, with_picire: bool) -> list[Check]:
-    def find(family: str, n: int, culprits: int, k: int) -> Cell | None:
-        for cell in cells:
-            if (cell.family, cell.n, cell.culprits, cell.k) == (family, n, culprits, k):
-                return cell
-        return None
+    by_key = {(cell.family, cell.n, cell.culprits, cell.k): cell for cell in cells}
 
     def where(cell: Cell) -> str:
         return f"{cell.family} n={cell.n} c={cell.culprits} k={cell.k}"
 
-    results: list[Check] = []
+    def calls(engine: str) -> Callable[[Cell], float | None]:
+        return lambda cell: cell.rows[engine].calls if engine in cell.rows else None
 
-    failures = []
-    for cell in cells:
-        if cell.family == "all" and cell.k == 1:
-            ours, bound = cell.rows["reqbisect"].calls, cell.rows["bound"].calls
-            if ours > 1.5 * bound:
-                failures.append(f"{where(cell)}: {format_number(ours)} > 1.5 x {format_number(bound)}")
-    results.append(Check("all, k=1: calls within 1.5x the information bound", failures))
+    def sequential_calls(cell: Cell) -> float | None:
+        sequential = by_key.get((cell.family, cell.n, cell.culprits, 1))
+        return None if sequential is None else sequential.rows["reqbisect"].calls
 
-    if with_picire:
+    def compare(
+        name: str,
+        family: str,
+        k: int,
+        factor: float,
+        reference: Callable[[Cell], float | None],
+        *,
+        measure: Callable[[Cell], float | None] = calls("reqbisect"),
+        culprits: Callable[[int], bool] = lambda c: True,
+    ) -> Check:
+        """Every cell of ``family`` at ``k``: ``measure`` at most ``factor`` x ``reference``."""
         failures = []
         for cell in cells:
-            if cell.family == "all" and cell.k == 1 and cell.culprits >= 2:
-                ours, theirs = cell.rows["reqbisect"].calls, cell.rows["picire"].calls
-                if ours > 0.5 * theirs:
-                    failures.append(f"{where(cell)}: {format_number(ours)} > 0.5 x {format_number(theirs)}")
-        results.append(Check("all, k=1, c>=2: calls at most half of picire's", failures))
-
-    failures = []
-    for cell in cells:
-        if cell.family == "all" and cell.k == 8 and cell.culprits == 1:
-            ours = cell.rows["reqbisect"].rounds or 0.0
-            bound = round_bound(cell.family, cell.n, cell.culprits, 8)
-            if ours > 2 * bound:
-                failures.append(f"{where(cell)}: {format_number(ours)} rounds > 2 x {bound}")
-    results.append(Check("all, k=8, c=1: rounds within 2x ceil(log_9(possibilities))", failures))
-
-    failures = []
-    for cell in cells:
-        if cell.family == "all" and cell.k == 8:
-            sequential = find(cell.family, cell.n, cell.culprits, 1)
-            if sequential is None:
+            if cell.family != family or cell.k != k or not culprits(cell.culprits):
                 continue
-            ours, base = cell.rows["reqbisect"].calls, sequential.rows["reqbisect"].calls
-            if ours > 2 * base:
-                failures.append(f"{where(cell)}: {format_number(ours)} > 2 x {format_number(base)}")
-    results.append(Check("all, k=8: calls at most 2x the k=1 calls", failures))
+            ours, theirs = measure(cell), reference(cell)
+            if ours is not None and theirs is not None and ours > factor * theirs:
+                failures.append(f"{where(cell)}: {format_number(ours)} > {factor} x {format_number(theirs, 2)}")
+        return Check(name, failures)
 
-    failures = []
-    for cell in cells:
-        if cell.family == "any" and cell.k == 1:
-            ours, bound = cell.rows["reqbisect"].calls, cell.rows["bound"].calls
-            if ours > 1.5 * bound:
-                failures.append(f"{where(cell)}: {format_number(ours)} > 1.5 x {format_number(bound)}")
-    results.append(Check("any, k=1: calls within 1.5x the information bound", failures))
-
-    failures = [
-        f"{where(cell)}: {cell.duplicates['reqbisect']} repeated"
-        for cell in cells
-        if cell.duplicates.get("reqbisect")
+    results = [
+        compare("all, k=1: calls within 1.5x the information bound", "all", 1, 1.5, calls("bound")),
+        compare(
+            "all, k=1: calls within 1.5x the floor (information plus verification)", "all", 1, 1.5, calls("floor")
+        ),
     ]
-    results.append(Check("reqbisect: zero duplicate calls", failures))
-
-    failures = [where(cell) for cell in cells if not cell.rows["reqbisect"].correct]
-    results.append(Check("reqbisect: every answer correct and 1-minimal", failures))
+    if with_picire:
+        results.append(
+            compare(
+                "all, k=1, c>=2: calls at most half of picire's", "all", 1, 0.5, calls("picire"),
+                culprits=lambda c: c >= 2,
+            )
+        )
+    results += [
+        compare(
+            "all, k=8, c=1: rounds within 2x ceil(log_9(possibilities))", "all", 8, 2,
+            lambda cell: round_bound(cell.family, cell.n, cell.culprits, 8),
+            measure=lambda cell: cell.rows["reqbisect"].rounds or 0.0,
+            culprits=lambda c: c == 1,
+        ),
+        compare("all, k=8: calls at most 2x the k=1 calls", "all", 8, 2, sequential_calls),
+        compare("any, k=1: calls within 1.5x the information bound", "any", 1, 1.5, calls("bound")),
+        Check(
+            "reqbisect: zero duplicate calls",
+            [
+                f"{where(cell)}: {cell.duplicates['reqbisect']} repeated"
+                for cell in cells
+                if cell.duplicates.get("reqbisect")
+            ],
+        ),
+        Check(
+            "reqbisect: every answer correct and 1-minimal",
+            [where(cell) for cell in cells if not cell.rows["reqbisect"].correct],
+        ),
+    ]
     return results
 
 
@@ -499,7 +537,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="only n <= 512")
     parser.add_argument("--json", action="store_true", help="rows as JSON on stdout")
-    parser.add_argument("--seeds", type=int, default=3, help="culprit placements per cell (default 3)")
+    parser.add_argument(
+        "--seeds", type=int, default=3, help="culprit placements drawn per large cell (default 3)"
+    )
+    parser.add_argument(
+        "--all-up-to",
+        type=int,
+        default=70,
+        metavar="P",
+        help="run every placement of a cell that has at most P of them (default 70)",
+    )
     parser.add_argument("--no-picire", action="store_true", help="leave picire out")
     parser.add_argument(
         "--withdraw-obsolete",
@@ -523,10 +570,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = QUICK_SIZES if args.quick else SIZES
     print(
         f"fix mode, flat spaces, {LATENCY * 1000:.0f} ms per call; "
-        f"means over culprit placements from seeds 0..{args.seeds - 1}",
+        f"means over every culprit placement where a cell has at most {args.all_up_to}, "
+        f"else over placements from seeds 0..{args.seeds - 1}",
         file=human,
     )
-    cells = run_grid(sizes, args.seeds, engines, progress=sys.stderr)
+    cells = run_grid(sizes, args.seeds, args.all_up_to, engines, progress=sys.stderr)
     print(table(cells), file=human)
     print(file=human)
     verdicts = checks(cells, with_picire="picire" in engines)
