@@ -7,6 +7,7 @@ Layout::
     curl.py     curl command lines: bash, cmd, PowerShell      (.curl .sh .txt; .cmd .bat .ps1
                                                                  or name.cmd.txt pick the shell)
     http.py     raw HTTP/1.1 requests                           (.http)
+    shell.py    shell words for curl.py: splitting and bash quoting
 
 :func:`load_request` picks the format by file extension, or sniffs the text when the
 extension says nothing. Every loader returns a :class:`~reqbisect.document.Capture`

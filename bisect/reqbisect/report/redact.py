@@ -65,7 +65,7 @@ from urllib.parse import quote, quote_plus, unquote
 
 from reqbisect._types import JSONValue, Patch
 from reqbisect.errors import InputError
-from reqbisect.formats.curl import ansi_c
+from reqbisect.formats.shell import ansi_c
 from reqbisect.oracle import Reply
 
 if TYPE_CHECKING:
