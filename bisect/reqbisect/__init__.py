@@ -3,7 +3,9 @@
 Layout (imports point inward)::
 
     cli                     the command line, a thin shell over the library
-    runner, transport       sending candidates: concurrency, retries, cache, apps
+    runner, documents       two requests / any two JSON documents -> Result
+    plan, driver            a mode's search space; candidates in flight
+    sender, transport       retries, pacing, cache, budget; httpx, ASGI and WSGI
     hooks, command_oracle   per-candidate hooks; shell commands as oracles and tests
     report/                 patch summaries, Markdown, curl repros, redaction
     formats/                HAR, curl, raw HTTP and native JSON, in and out
@@ -42,8 +44,8 @@ _EXPORTS = {
     "load_request": "reqbisect.formats",
     "bisect": "reqbisect.runner",
     "abisect": "reqbisect.runner",
-    "bisect_documents": "reqbisect.runner",
-    "abisect_documents": "reqbisect.runner",
+    "bisect_documents": "reqbisect.documents",
+    "abisect_documents": "reqbisect.documents",
     "Result": "reqbisect.result",
     "Stats": "reqbisect.result",
     "Progress": "reqbisect.runner",
@@ -77,9 +79,9 @@ if TYPE_CHECKING:
     from reqbisect.result import Stats as Stats
     from reqbisect.runner import Progress as Progress
     from reqbisect.runner import abisect as abisect
-    from reqbisect.runner import abisect_documents as abisect_documents
+    from reqbisect.documents import abisect_documents as abisect_documents
     from reqbisect.runner import bisect as bisect
-    from reqbisect.runner import bisect_documents as bisect_documents
+    from reqbisect.documents import bisect_documents as bisect_documents
 else:
 
     def __getattr__(name: str) -> Any:

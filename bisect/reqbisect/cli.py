@@ -471,7 +471,7 @@ def json_command(
     import tempfile
 
     from reqbisect.command_oracle import CommandTest, check_command
-    from reqbisect.runner import abisect_documents
+    from reqbisect.documents import abisect_documents
 
     check_command(test_command, option="--test")
     good_doc, good_text = _read_json(good)

@@ -1,15 +1,12 @@
-"""Running a bisection: baselines, candidates in flight, cache, budget, verification.
+"""Bisecting two requests: baselines, the oracle, candidates in flight, verification.
 
 Theory of operation. ``abisect`` loads the two requests, sends both baselines,
-builds the oracle, diffs the documents into a change tree and hands its
-changes to the pure search core (``reqbisect.search``). The driver loop then
-does only bookkeeping: ask the core for as many candidates as there are free
-slots (``concurrency``), start one task per candidate in a single task group,
-and feed each outcome back to the core as it arrives. The core decides in
-proposal order, so arrival order never changes the answer. Speculative
-candidates still in flight when the search ends get ``timeout`` seconds to
-finish. At the end the minimal good and bad requests, and each single-change
-step away from the answer, are sent once more (verification).
+builds the oracle, diffs the documents into a change tree (``reqbisect.plan``)
+and hands its changes to the pure search core (``reqbisect.search``), which
+``reqbisect.driver`` drives with up to ``concurrency`` candidates in flight.
+Speculative candidates still in flight when the search ends get ``timeout``
+seconds to finish. At the end the minimal good and bad requests, and each
+single-change step away from the answer, are sent once more (verification).
 
 Every request goes through a :class:`~reqbisect.sender.Sender` (cache, budget,
 pacing, retries). With ``--journal`` every answer is also written to a
@@ -21,43 +18,36 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-import math
-import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, Optional, ParamSpec, TypeVar, Union
+from typing import Any, Union
 
 import anyio
 import httpx
 
-from reqbisect._types import Document, JSONValue, Patch
-from reqbisect.diff import ChangeTree, diff
+from reqbisect._types import Document
 from reqbisect.document import Capture, WireRequest, origin, to_wire
+from reqbisect.driver import drive, synchronous, unless_stopped
 from reqbisect.errors import BaselineError, Inconclusive, InputError, Interrupted
 from reqbisect.formats import load_request
 from reqbisect.hooks import Prepare
 from reqbisect.journal import Entry, Journal, read_journal
-from reqbisect.oracle import Oracle, Reply, SignatureOracle, call_oracle, informative, signature, to_outcome
+from reqbisect.oracle import Oracle, Reply, SignatureOracle, call_oracle, informative, signature
 from reqbisect.outcome import Outcome
+from reqbisect.plan import Plan, make_plan
 from reqbisect.result import Result, Stats
-from reqbisect.search import Best, Candidate, Config, Search, Space, Step, isolate, minimise
+from reqbisect.search import Candidate, Config, Search
 from reqbisect.sender import Sender, wire_key
 from reqbisect.transport import Clock, SystemClock, open_transport
 
-__all__ = ["MODES", "Progress", "Sender", "abisect", "bisect", "abisect_documents", "bisect_documents"]
-
-MODES = ("fix", "break", "isolate")
-P = ParamSpec("P")
-T = TypeVar("T")
+__all__ = ["Progress", "abisect", "bisect"]
 
 #: More unresolved candidates than this share of those judged make a run inconclusive.
 UNRESOLVED_LIMIT = 0.8
 
 RequestLike = Union[Capture, Document, str, Path]
-#: A test for ``bisect_documents``: document -> Outcome or bool, sync or async.
-Test = Callable[[Any], Union[Outcome, bool, Awaitable[Union[Outcome, bool]]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,163 +65,6 @@ class Progress:
     elapsed: float
 
 
-# -- the search driver -------------------------------------------------------------
-
-
-async def _drive(
-    search: Search,
-    evaluate: Callable[[Candidate], Awaitable[Outcome]],
-    *,
-    concurrency: int,
-    on_outcome: Callable[[Candidate, Outcome], None] | None = None,
-    stop: anyio.Event | None = None,
-    grace: float = 0.0,
-    deadline: float | None = None,
-    sender: Sender | None = None,
-) -> str | None:
-    """Propose, send, feed, until the search is done. One task group, no leaks.
-
-    A request on the wire is never withdrawn while the search runs, since
-    its answer often serves a later branch; when the search ends or ``stop``
-    is set, those in flight get ``grace`` seconds to finish. Returns None
-    when the search ended, "stopped" when ``stop`` was set, or "deadline"
-    when ``deadline`` seconds passed.
-    """
-    send_stream, receive_stream = anyio.create_memory_object_stream[Optional[tuple[Candidate, Outcome]]](math.inf)
-    scopes: dict[int, anyio.CancelScope] = {}
-    halted: str | None = None
-
-    async def run(candidate: Candidate, scope: anyio.CancelScope) -> None:
-        with scope:
-            outcome = await evaluate(candidate)
-            await send_stream.send((candidate, outcome))
-
-    async def watch(event: anyio.Event) -> None:
-        await event.wait()
-        await send_stream.send(None)
-
-    def feed(item: tuple[Candidate, Outcome]) -> None:
-        candidate, outcome = item
-        if scopes.pop(candidate.rank, None) is None:
-            return
-        search.feed(candidate, outcome)
-        if on_outcome is not None:
-            on_outcome(candidate, outcome)
-
-    async with send_stream, receive_stream, anyio.create_task_group() as tg:
-        if stop is not None:
-            tg.start_soon(watch, stop)
-        with anyio.move_on_after(math.inf if deadline is None else deadline) as timer:
-            while not search.done:
-                limit = concurrency if sender is None else min(concurrency, sender.allowed(concurrency))
-                for candidate in search.propose(limit - len(search.in_flight)):
-                    scopes[candidate.rank] = scope = anyio.CancelScope()
-                    tg.start_soon(run, candidate, scope)
-                if not search.in_flight:
-                    break
-                item = await receive_stream.receive()
-                if item is None:
-                    halted = "stopped"
-                    break
-                feed(item)
-        if timer.cancelled_caught:
-            halted = "deadline"
-        # Requests on the wire finish (within ``grace``) so that every request
-        # counted was really answered; only then are stragglers abandoned.
-        if halted != "deadline":
-            with anyio.move_on_after(grace):
-                while scopes:
-                    item = await receive_stream.receive()
-                    if item is not None:
-                        feed(item)
-        for rank, scope in scopes.items():
-            scope.cancel()
-        for candidate in search.in_flight:
-            search.cancel(candidate)
-        tg.cancel_scope.cancel()
-    return halted
-
-
-# -- modes ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    """How the search space maps onto the change tree for one mode.
-
-    ``fix`` diffs BAD -> GOOD and searches for the changes that make BAD good;
-    ``break`` and ``isolate`` diff GOOD -> BAD. Changes under ``--ignore`` are
-    ``fixed``: never applied in ``fix`` (BAD keeps its value), always applied
-    otherwise (the value comes from BAD).
-    """
-
-    mode: str
-    tree: ChangeTree
-    space: Space
-    ids: tuple[int, ...]
-    fixed: frozenset[int]
-
-    def changes(self, config: Config) -> frozenset[int]:
-        return frozenset(self.ids[i] for i in config) | self.fixed
-
-    def apply(self, config: Config) -> JSONValue:
-        return self.tree.apply(self.changes(config))
-
-    def document(self, config: Config) -> Document:
-        value = self.apply(config)
-        assert isinstance(value, dict)
-        return value
-
-    def strategy(self) -> Step:
-        if self.mode == "fix":
-            return minimise(self.space, target=Outcome.GOOD)
-        if self.mode == "break":
-            return minimise(self.space, target=Outcome.BAD)
-        return isolate(self.space)
-
-    @property
-    def base_outcome(self) -> Outcome:
-        """The outcome of the empty configuration (the request the changes apply to)."""
-        return Outcome.BAD if self.mode == "fix" else Outcome.GOOD
-
-    def patch(self, best: Best) -> Patch:
-        """The answer as RFC 6902: into BAD for ``fix``, into GOOD for ``break``,
-        and from the minimal bad to the minimal good for ``isolate``."""
-        if self.mode == "fix":
-            return self.tree.patch(self.changes(best.good))
-        if self.mode == "break":
-            return self.tree.patch(self.changes(best.bad))
-        between = diff(self.apply(best.bad), self.apply(best.good))
-        return between.patch(range(len(between.changes)))
-
-
-def _plan(mode: str, good: JSONValue, bad: JSONValue, ignore: Sequence[str]) -> _Plan:
-    if mode not in MODES:
-        raise InputError(f"unknown mode {mode!r}", source="--mode", expected=" or ".join(MODES))
-    tree = diff(bad, good) if mode == "fix" else diff(good, bad)
-    prefixes = [_pointer_tokens(pointer) for pointer in ignore]
-    ignored = {
-        c.id
-        for c in tree.changes
-        if any(tuple(str(t) for t in c.path[: len(p)]) == p for p in prefixes)
-    }
-    ids = tuple(c.id for c in tree.changes if c.id not in ignored)
-    index = {change_id: i for i, change_id in enumerate(ids)}
-    parents = tuple(
-        None if tree.changes[cid].parent is None else index[tree.changes[cid].parent]  # type: ignore[index]
-        for cid in ids
-    )
-    space = Space(parents=parents, paths=tuple(tree.changes[cid].path for cid in ids))
-    fixed = frozenset(ignored) if mode != "fix" else frozenset()
-    return _Plan(mode=mode, tree=tree, space=space, ids=ids, fixed=fixed)
-
-
-def _pointer_tokens(pointer: str) -> tuple[str, ...]:
-    if not pointer.startswith("/"):
-        raise InputError("expected a JSON pointer such as /headers/x-request-id", source="--ignore", got=repr(pointer))
-    return tuple(t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/"))
-
-
 # -- one run ---------------------------------------------------------------------------
 
 
@@ -239,7 +72,7 @@ def _pointer_tokens(pointer: str) -> tuple[str, ...]:
 class _Session:
     """Everything one run shares: sending, judging, journaling, counting."""
 
-    plan: _Plan
+    plan: Plan
     captures: tuple[Capture, Capture]
     sender: Sender
     prepare: Prepare | None
@@ -411,7 +244,7 @@ async def abisect(
             f"GOOD goes to {origin(good_doc)} and BAD to {origin(bad_doc)}; candidates never mix origins",
             hint="pass --target URL (or --app) to send every candidate to one place",
         )
-    plan = _plan(mode, good_doc, bad_doc, ignore)
+    plan = make_plan(mode, good_doc, bad_doc, ignore)
     if not plan.ids:
         raise BaselineError("GOOD and BAD differ only under --ignore; there is nothing to bisect")
     identity = _run_identity(mode, good_doc, bad_doc)
@@ -579,7 +412,7 @@ async def _run(
                 total=plan.space.size, elapsed=clock.now() - started,
             ))
 
-    halted = await _drive(
+    halted = await drive(
         search, evaluate, concurrency=concurrency, on_outcome=on_outcome, stop=stop, grace=timeout,
         deadline=max_time, sender=sender,
     )
@@ -594,7 +427,7 @@ async def _run(
             result=result(search, outcome="inconclusive", reason="interrupted", **found),
         )
     before = sender.requests
-    checked = await _unless_stopped(stop, partial(_verify, session, search, minimal_good, minimal_bad))
+    checked = await unless_stopped(stop, partial(_verify, session, search, minimal_good, minimal_bad))
     if checked is None:
         raise Interrupted(
             "interrupted during the re-verification; this answer was not re-verified",
@@ -632,23 +465,6 @@ async def _run(
     if reason is not None:
         raise Inconclusive(reason, result=final)
     return final
-
-
-async def _unless_stopped(stop: anyio.Event | None, work: Callable[[], Awaitable[T]]) -> T | None:
-    """``work()``, or None as soon as ``stop`` is set (what ``work`` has on the wire is abandoned)."""
-    if stop is None:
-        return await work()
-    done: T | None = None
-    async with anyio.create_task_group() as tg:
-
-        async def watch(event: anyio.Event) -> None:
-            await event.wait()
-            tg.cancel_scope.cancel()
-
-        tg.start_soon(watch, stop)
-        done = await work()
-        tg.cancel_scope.cancel()
-    return done
 
 
 async def _verify(
@@ -719,93 +535,4 @@ def _stats(search: Search | None, *, sender: Sender, clock: Clock, started: floa
     )
 
 
-def _sync(function: Callable[P, Awaitable[Result]]) -> Callable[P, Result]:
-    """The same call, run to completion in its own event loop (one code path, typed)."""
-
-    def run(*args: P.args, **kwargs: P.kwargs) -> Result:
-        return anyio.run(partial(function, *args, **kwargs))
-
-    run.__name__ = function.__name__.removeprefix("a")
-    run.__qualname__ = run.__name__
-    run.__doc__ = f"Synchronous :func:`{function.__name__}` (same arguments); runs its own event loop."
-    return run
-
-
-bisect = _sync(abisect)
-
-
-# -- any two JSON documents ------------------------------------------------------------
-
-
-async def abisect_documents(
-    good_doc: JSONValue,
-    bad_doc: JSONValue,
-    test: Test,
-    *,
-    mode: str = "fix",
-    concurrency: int = 8,
-    max_requests: int | None = None,
-    stop: anyio.Event | None = None,
-) -> Result:
-    """Bisect any two JSON documents with ``test`` (document -> Outcome or bool; True is GOOD).
-
-    Both documents are tested first; ``good_doc`` must be GOOD and ``bad_doc`` BAD.
-    ``stats.requests`` counts calls of ``test``. When ``stop`` is set, running
-    tests may finish and :class:`Interrupted` carries the best result so far.
-    """
-    if good_doc == bad_doc:
-        raise BaselineError("the two documents are equal; there is nothing to bisect")
-    plan = _plan(mode, good_doc, bad_doc, ())
-    calls = 0
-    started = time.perf_counter()
-
-    async def judge(document: Any) -> Outcome:
-        nonlocal calls
-        calls += 1
-        answer = test(document)
-        if inspect.isawaitable(answer):
-            answer = await answer
-        return to_outcome(answer)
-
-    good_outcome, bad_outcome = await judge(good_doc), await judge(bad_doc)
-    if good_outcome is not Outcome.GOOD or bad_outcome is not Outcome.BAD:
-        raise BaselineError(f"the good document is {good_outcome} and the bad one is {bad_outcome}")
-    search = Search(
-        plan.strategy(),
-        known={frozenset(): plan.base_outcome, plan.space.everything: plan.base_outcome.opposite},
-        max_calls=None if max_requests is None else max(0, max_requests - 2),
-    )
-
-    async def evaluate(candidate: Candidate) -> Outcome:
-        return await judge(plan.apply(candidate.config))
-
-    halted = await _drive(search, evaluate, concurrency=concurrency, stop=stop, grace=math.inf)
-    best = search.best
-    core = search.stats
-    result = Result(
-        mode=mode,
-        outcome="found" if search.finished and best.minimal and not halted else "inconclusive",
-        patch=plan.patch(best),
-        minimal_good=plan.apply(best.good),  # type: ignore[arg-type]
-        minimal_bad=plan.apply(best.bad),  # type: ignore[arg-type]
-        stats=Stats(
-            requests=calls, cache_hits=core.cache_hits, unresolved=core.unresolved, rounds=core.rounds,
-            seconds=round(time.perf_counter() - started, 3), candidates=core.calls, cancelled=core.cancelled,
-        ),
-        verified=True,
-        minimal=search.finished and best.minimal,
-        reason=(
-            "interrupted" if halted
-            else None if search.finished and best.minimal
-            else "the budget ran out before the search finished"
-        ),
-        changes=len(plan.tree.changes),
-    )
-    if halted:
-        raise Interrupted("interrupted; this is the best result so far", result=result)
-    if result.reason is not None:
-        raise Inconclusive(result.reason, result=result)
-    return result
-
-
-bisect_documents = _sync(abisect_documents)
+bisect = synchronous(abisect)
