@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT / "bisect"))
 import reqbisect  # noqa: E402
 import reqbisect.formats  # noqa: E402,F401  (imported up front: import time is not run time)
 from reqbisect import runner  # noqa: E402
+from reqbisect.plan import Plan  # noqa: E402
 from reqbisect.search import engine  # noqa: E402
 
 
@@ -56,12 +57,12 @@ class CoreTimer:
         self._propose = engine.Search.propose
         self._feed = engine.Search.feed
         self._wire_for = runner._Session.wire_for
-        self._document = runner._Plan.document
+        self._document = Plan.document
 
     def __enter__(self) -> CoreTimer:
         timer = self
 
-        def document(plan: runner._Plan, config: frozenset[int]) -> dict[str, object]:
+        def document(plan: Plan, config: frozenset[int]) -> dict[str, object]:
             start = time.process_time()
             try:
                 return timer._document(plan, config)
@@ -75,7 +76,7 @@ class CoreTimer:
             finally:
                 timer.building += time.process_time() - start
 
-        runner._Plan.document = document  # type: ignore[method-assign,assignment]
+        Plan.document = document  # type: ignore[method-assign,assignment]
         runner._Session.wire_for = wire_for  # type: ignore[method-assign,assignment]
 
         def propose(search: engine.Search, slots: int) -> list[engine.Candidate]:
@@ -99,7 +100,7 @@ class CoreTimer:
     def __exit__(self, *exc: object) -> None:
         engine.Search.propose = self._propose  # type: ignore[method-assign]
         engine.Search.feed = self._feed  # type: ignore[method-assign]
-        runner._Plan.document = self._document  # type: ignore[method-assign]
+        Plan.document = self._document  # type: ignore[method-assign]
         runner._Session.wire_for = self._wire_for  # type: ignore[method-assign]
 
 
