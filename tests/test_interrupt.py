@@ -347,3 +347,21 @@ def test_a_signal_during_the_re_verification_stops_at_once_with_the_answer_not_r
     assert json.loads(stdout) == case_expected(name)["patch"]
     roles = [entry["role"] for entry in assert_valid_journal(journal)]
     assert "candidate" in roles and roles.count("verify") < stats["verification"]
+
+
+async def test_resume_refuses_a_journal_judged_by_another_oracle(journal: Path) -> None:
+    from reqbisect.errors import InputError
+    from reqbisect.oracle import Expression, ExpressionOracle
+
+    name = "waf-header"
+    good, bad = load_request(case_file(name, "good")), load_request(case_file(name, "bad"))
+    flipped = ExpressionOracle(good_if=None, bad_if=Expression.parse("status == 200", option="--bad-if"))
+    with serve(load_case_app(name)) as server:
+        await abisect(good, bad, target=server.url, concurrency=1, journal=journal)
+        before = len(server.counter.received)
+        with pytest.raises(InputError, match="another run \\(different oracle\\)"):
+            await abisect(good, bad, target=server.url, concurrency=1, resume=journal, oracle=flipped)
+        assert len(server.counter.received) == before, "nothing is sent"
+        # The same judge resumes: nothing answered before is sent again but the re-verification.
+        result = await abisect(good, bad, target=server.url, concurrency=1, resume=journal)
+    assert result.outcome == "found" and result.stats.requests == result.stats.verification

@@ -110,7 +110,7 @@ def read_journal(path: Path, *, run: dict[str, Any]) -> dict[str, Entry]:
                 raise InputError(
                     f"the journal belongs to another run (different {', '.join(mismatch)})",
                     source=str(path),
-                    hint="resume with the same GOOD, BAD and --mode",
+                    hint="resume with the same GOOD, BAD, --mode and --good-if/--bad-if (or oracle)",
                 )
             continue
         try:

@@ -15,6 +15,7 @@ pacing, retries). With ``--journal`` every answer is also written to a
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import inspect
 import json
@@ -151,11 +152,24 @@ def _capture(value: RequestLike, name: str) -> Capture:
     return load_request(value)
 
 
-def _run_identity(mode: str, good: Document, bad: Document) -> dict[str, Any]:
-    def digest(doc: Document) -> str:
-        return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
+def _run_identity(mode: str, good: Document, bad: Document, oracle: Oracle | None) -> dict[str, Any]:
+    """What a journal's answers depend on: the two requests, the mode and who judged."""
 
-    return {"mode": mode, "good": digest(good), "bad": digest(bad)}
+    def digest(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    if oracle is None:
+        judge = "default"
+    elif dataclasses.is_dataclass(oracle):
+        judge = repr(oracle)  # --good-if/--bad-if and command oracles: their options
+    else:
+        judge = f"{getattr(oracle, '__module__', '')}.{getattr(oracle, '__qualname__', type(oracle).__qualname__)}"
+    return {
+        "mode": mode,
+        "good": digest(json.dumps(good, sort_keys=True)),
+        "bad": digest(json.dumps(bad, sort_keys=True)),
+        "oracle": digest(judge),
+    }
 
 
 async def abisect(
@@ -247,7 +261,7 @@ async def abisect(
     plan = make_plan(mode, good_doc, bad_doc, ignore)
     if not plan.ids:
         raise BaselineError("GOOD and BAD differ only under --ignore; there is nothing to bisect")
-    identity = _run_identity(mode, good_doc, bad_doc)
+    identity = _run_identity(mode, good_doc, bad_doc, oracle)
     resumed = read_journal(Path(resume), run=identity) if resume is not None else {}
     transport = open_transport(
         client=client, app=app, target=target, timeout=timeout, follow_redirects=10 if follow_redirects else 0
