@@ -9,9 +9,13 @@ import zlib
 from typing import Any
 
 import brotli  # type: ignore[import-untyped]
+import jsonpatch
 import pytest
 
-from reqbisect.document import Capture, WireRequest, body_kind, from_wire, origin, to_wire, validate_document
+from reqbisect.diff import diff
+from reqbisect.document import (
+    MAX_DEPTH, Capture, WireRequest, body_kind, from_wire, origin, to_wire, validate_document,
+)
 from reqbisect.errors import InputError
 
 MULTIPART = (
@@ -282,7 +286,18 @@ def test_validation_lower_cases_header_names() -> None:
                                      "it is derived when sending"),
         ({"headers": {"cookie": "a=1"}}, "bad.json, /headers/cookie: header 'cookie' is not allowed; "
                                          "put cookies in /cookies"),
-        ({"headers": {"x": "a\r\nb"}}, "bad.json, /headers/x: value has a line break or NUL"),
+        ({"headers": {"x": "a\r\nb"}}, "bad.json, /headers/x: value has a line break or another control character"),
+        ({"headers": {"x": " a"}},
+         "bad.json, /headers/x: value starts or ends with a space, which HTTP does not keep; remove the space"),
+        ({"cookies": {"a;b": "c"}}, "bad.json, /cookies/a;b: not a cookie (a token name, a value without ';')"),
+        ({"cookies": {"a": "c; d=e"}}, "bad.json, /cookies/a: not a cookie (a token name, a value without ';')"),
+        ({"url": "https://a.example/caf\u00e9"}, "bad.json, /url: the URL has a space, a control or a non-ASCII "
+                                                "character; percent-encode it (a space is %20); a domain name "
+                                                "goes in its xn-- form"),
+        ({"url": "https://a.example:99999/"}, "bad.json, /url: not a valid URL: Port out of range 0-65535"),
+        ({"url": "http://[::1/x"}, "bad.json, /url: not a valid URL: Invalid IPv6 URL"),
+        ({"body": {"a": [1, float("inf")]}}, "bad.json, /body/a/1: inf is not a JSON number; the body must be "
+                                             "JSON that any parser reads back the same"),
         ({"hedaers": {}}, "bad.json, /hedaers: unknown key 'hedaers'; did you mean 'headers'?"),
     ],
 )
@@ -291,6 +306,25 @@ def test_validation_errors_name_the_file_and_pointer(changes: dict[str, Any], me
         validate_document({**VALID, **changes}, source="bad.json")
     assert str(info.value) == message
     assert "\n" not in str(info.value)
+
+
+def nested(leaf: str, depth: int) -> Any:
+    value: Any = leaf
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_validation_rejects_bodies_nested_deeper_than_diff_and_apply_handle() -> None:
+    good, bad = {**VALID, "body": nested("a", MAX_DEPTH)}, {**VALID, "body": nested("b", MAX_DEPTH)}
+    for doc in (good, bad):
+        validate_document(doc, source="ok.json")
+    with pytest.raises(InputError, match=f"/body(/0){{{MAX_DEPTH}}}: nested more than {MAX_DEPTH} levels deep"):
+        validate_document({**VALID, "body": nested("a", MAX_DEPTH + 1)}, source="deep.json")
+    # What is accepted can be diffed, applied and patched.
+    tree = diff(bad, good)
+    assert tree.apply(range(len(tree.changes))) == good
+    assert jsonpatch.apply_patch(bad, tree.patch(range(len(tree.changes)))) == good
 
 
 def test_validation_rejects_bad_base64_and_missing_keys() -> None:

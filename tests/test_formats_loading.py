@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import sys
 from pathlib import Path
 
@@ -89,3 +90,32 @@ def test_unknown_format_is_an_input_error(tmp_path: Path) -> None:
         load_request(tmp_path / "blob")
     with pytest.raises(InputError, match=r"unknown format 'xml' \(expected one of json, curl, http, har\)"):
         dump(DOCUMENT, "xml")
+
+
+def har_with(headers: list[dict[str, str]], url: str = "https://a.example/x") -> str:
+    entry = {"request": {"method": "GET", "url": url, "httpVersion": "HTTP/1.1", "headers": headers,
+                         "queryString": [], "cookies": []}}
+    return json.dumps({"log": {"version": "1.2", "entries": [entry]}})
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        # A header line break would inject a second header into every candidate.
+        ("inject.curl", "curl https://a.example/x -H $'X-A: 1\\r\\nInjected: 1'",
+         "inject.curl, /headers/x-a: value has a line break or another control character"),
+        ("inject.har", har_with([{"name": "X-A", "value": "1\r\nInjected: 1"}]),
+         "inject.har, /headers/x-a: value has a line break or another control character"),
+        ("name.curl", "curl https://a.example/x -H 'bad name: v'", "name.curl, /headers/bad name: not a valid header name"),
+        ("method.curl", "curl -X 'GET /x' https://a.example/x", "method.curl, /method: wrong type"),
+        ("scheme.har", har_with([], url="ftp://a.example/x"), "scheme.har, /url: not an absolute http(s) URL"),
+        ("host.http", "GET /x HTTP/1.1\nHost: a b\n\n", "host.http, /url: the URL has a space"),
+        ("port.http", "GET /x HTTP/1.1\nHost: a.example:99999\n\n", "port.http, /url: not a valid URL"),
+    ],
+)
+def test_every_format_yields_a_request_that_can_be_sent(name: str, text: str, message: str, tmp_path: Path) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_request(str(path))
+    assert str(info.value).replace(str(tmp_path) + "/", "").startswith(message), str(info.value)

@@ -48,6 +48,7 @@ import difflib
 import gzip
 import hashlib
 import json
+import math
 import re
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
@@ -82,6 +83,9 @@ _TEXT_TYPES = re.compile(
     r"text/.*|.*[/+](xml|yaml|x-yaml|javascript|ecmascript|x-javascript|graphql|csv|sql|x-sh|html)"
 )
 _HEX = re.compile(r"%[0-9A-Fa-f]{2}")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+#: The deepest JSON body accepted: diff and apply recurse once per level.
+MAX_DEPTH = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -727,6 +731,31 @@ def _values_ok(value: object) -> bool:
     return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
 
 
+def _body_problem(body: object) -> tuple[str, list[str]] | None:
+    """What makes a JSON body unsendable (a non-finite number, deep nesting), and where."""
+    stack: list[tuple[object, int, tuple[Any, ...]]] = [(body, 0, ())]
+    while stack:
+        value, depth, trail = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            problem = f"{value} is not a JSON number"
+        elif depth >= MAX_DEPTH and isinstance(value, (dict, list)):
+            problem = f"nested more than {MAX_DEPTH} levels deep"
+        elif isinstance(value, dict):
+            stack.extend((item, depth + 1, (str(key), trail)) for key, item in value.items())
+            continue
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1, (str(index), trail)) for index, item in enumerate(value))
+            continue
+        else:
+            continue
+        keys: list[str] = []
+        while trail:
+            keys.append(trail[0])
+            trail = trail[1]
+        return problem, keys[::-1]
+    return None
+
+
 def validate_document(obj: object, *, source: str) -> Document:
     """Check a native request document and return it with header names lower-cased.
 
@@ -762,7 +791,14 @@ def validate_document(obj: object, *, source: str) -> Document:
     url = doc["url"]
     if not isinstance(url, str):
         raise fail("wrong type", "url", expected="an absolute http(s) URL", got=url)
-    parts = urlsplit(url)
+    if re.search(r"[^\x21-\x7e]", url):
+        raise fail("the URL has a space, a control or a non-ASCII character", "url",
+                   hint="percent-encode it (a space is %20); a domain name goes in its xn-- form")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises for a port out of range)
+    except ValueError as exc:
+        raise fail(f"not a valid URL: {exc}", "url") from None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise fail("not an absolute http(s) URL", "url", expected="e.g. \"https://api.example.com/v1\"", got=url)
     if "?" in url or "#" in url:
@@ -776,8 +812,14 @@ def validate_document(obj: object, *, source: str) -> Document:
         for name, item in value.items():
             if not _values_ok(item):
                 raise fail("wrong type", key, name, expected="a string or a list of strings", got=item)
-            if key != "query" and any(re.search(r"[\r\n\x00]", v) for v in (item if isinstance(item, list) else [item])):
-                raise fail("value has a line break or NUL", key, name)
+            values = item if isinstance(item, list) else [item]
+            if key != "query" and any(_CONTROL.search(v) for v in values):
+                raise fail("value has a line break or another control character", key, name)
+            if key == "headers" and any(v != v.strip(" \t") for v in values):
+                raise fail("value starts or ends with a space, which HTTP does not keep", key, name,
+                           hint="remove the space")
+            if key == "cookies" and (not _TOKEN.fullmatch(name) or any(";" in v for v in values)):
+                raise fail("not a cookie (a token name, a value without ';')", key, name)
     headers: dict[str, Any] = {}
     for name, item in (doc.get("headers") or {}).items():
         low = name.lower()
@@ -793,6 +835,10 @@ def validate_document(obj: object, *, source: str) -> Document:
         doc["headers"] = headers
     if "body" in doc and "body_base64" in doc:
         raise fail("both body and body_base64", "body_base64", hint="keep one of them")
+    problem = _body_problem(doc.get("body"))
+    if problem is not None:
+        message, keys = problem
+        raise fail(message, "body", *keys, hint="the body must be JSON that any parser reads back the same")
     if "body_base64" in doc:
         try:
             if not isinstance(doc["body_base64"], str):

@@ -23,7 +23,7 @@ from pathlib import Path
 from types import ModuleType
 
 from reqbisect._types import Document
-from reqbisect.document import Capture
+from reqbisect.document import Capture, validate_document
 from reqbisect.errors import InputError
 from reqbisect.formats import curl, har, http, native
 
@@ -101,12 +101,16 @@ def load_request(arg: str | Path, *, text: str | None = None) -> Capture:
     if selector is not None and fmt != "har":
         raise InputError(f"only HAR files take an entry selector (#{selector})", source=arg)
     if fmt == "har":
-        return har.load(text, source=arg, base_dir=base_dir, entry=selector)
-    if fmt == "curl":
+        loaded = har.load(text, source=arg, base_dir=base_dir, entry=selector)
+    elif fmt == "curl":
         suffixes = {s.lower() for s in Path(arg).suffixes}
         dialect = "cmd" if suffixes & {".cmd", ".bat"} else "powershell" if ".ps1" in suffixes else None
-        return curl.load(text, source=arg, base_dir=base_dir, dialect=dialect)
-    loaded: Capture = _MODULES[fmt].load(text, source=arg, base_dir=base_dir)
+        loaded = curl.load(text, source=arg, base_dir=base_dir, dialect=dialect)
+    else:
+        loaded = _MODULES[fmt].load(text, source=arg, base_dir=base_dir)
+    if fmt != "json":
+        # The request as read must be one that can be sent, whatever the capture held.
+        validate_document(loaded.document, source=arg if selector is None else f"{arg}#{selector}")
     return loaded
 
 

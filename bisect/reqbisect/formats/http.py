@@ -95,11 +95,10 @@ def load(text: str, *, source: str, base_dir: Path | None = None, scheme: str = 
     if "chunked" in found.get("transfer-encoding", "").lower():
         body = _dechunk(body, source)
     elif "content-length" in found:
-        try:
-            length = int(found["content-length"])
-        except ValueError:
-            raise InputError("Content-Length is not a number", source=source,
-                             got=repr(found["content-length"])) from None
+        value = found["content-length"].strip()
+        if not re.fullmatch(r"[0-9]+", value):
+            raise InputError("Content-Length is not a number of bytes", source=source, expected="digits", got=repr(value))
+        length = int(value)
         if len(body) < length:
             raise InputError(f"the body is {len(body)} bytes but Content-Length says {length}", source=source)
         if body[length:].strip():
