@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import anyio
@@ -153,3 +154,81 @@ def test_bisect_documents_from_plain_code(test: Any) -> None:
 async def test_abisect_documents_inside_a_running_event_loop(anyio_backend: str, test: Any) -> None:
     result = await reqbisect.abisect_documents(GOOD_CONFIG, BAD_CONFIG, test, mode="break")
     assert result.patch == [{"op": "replace", "path": "/cache/size", "value": 0}]
+
+
+def test_a_test_that_edits_its_document_changes_neither_the_inputs_nor_the_search() -> None:
+    good, bad = copy.deepcopy(GOOD_CONFIG), copy.deepcopy(BAD_CONFIG)
+
+    def meddling(config: Any) -> bool:
+        verdict = starts(config)
+        config["cache"].clear()
+        config["features"].append("x")
+        return verdict
+
+    result = reqbisect.bisect_documents(good, bad, meddling)
+    assert (good, bad) == (GOOD_CONFIG, BAD_CONFIG)
+    assert result.patch == [{"op": "replace", "path": "/cache/size", "value": 128}]
+    assert result.minimal_good == {**BAD_CONFIG, "cache": {"size": 128, "ttl": 5}}
+
+
+@pytest.mark.parametrize(("good", "bad"), [(True, 1), (1, 1.0), (0, False)])
+def test_documents_that_differ_only_in_json_type_are_bisected(good: Any, bad: Any) -> None:
+    # Python says True == 1, but a server that wants a boolean does not.
+    result = reqbisect.bisect_documents({"v": good}, {"v": bad}, lambda d: type(d["v"]) is type(good))
+    assert result.patch == [{"op": "replace", "path": "/v", "value": good}]
+    assert type(result.patch[0]["value"]) is type(good)
+
+
+def test_an_error_in_a_test_is_raised_as_itself() -> None:
+    def broken(config: Any) -> bool:
+        if config is not None and config.get("workers") == 16 and config["cache"]["size"] == 128:
+            raise ValueError("the test itself is broken")
+        return starts(config)
+
+    with pytest.raises(ValueError, match="the test itself is broken"):
+        reqbisect.bisect_documents(GOOD_CONFIG, BAD_CONFIG, broken, concurrency=4)
+
+
+def test_an_error_in_an_oracle_is_raised_as_itself() -> None:
+    good, bad, app = waf()
+    calls = 0
+
+    def broken(reply: Reply, document: dict[str, Any]) -> bool:
+        nonlocal calls
+        calls += 1
+        if calls > 4:  # after the baselines
+            raise KeyError("oracle bug")
+        return reply.status == 200
+
+    with pytest.raises(KeyError, match="oracle bug"):
+        reqbisect.bisect(good, bad, app=app, oracle=broken, concurrency=4)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [({"concurrency": 0}, "concurrency: must be at least 1"), ({"max_requests": 1}, "max_requests: must be at least 2")],
+)
+def test_bisect_documents_checks_its_options_before_testing(options: dict[str, Any], message: str) -> None:
+    called = []
+    with pytest.raises(reqbisect.InputError, match=message):
+        reqbisect.bisect_documents(GOOD_CONFIG, BAD_CONFIG, lambda d: called.append(d) or starts(d), **options)
+    assert not called
+
+
+def test_a_hook_that_signs_in_place_leaves_inputs_and_results_alone() -> None:
+    good, bad, app = waf()
+    good_capture, bad_capture = reqbisect.load_request(good), reqbisect.load_request(bad)
+    before = copy.deepcopy((good_capture.document, bad_capture.document))
+    seen: list[int] = []
+
+    def sign(document: dict[str, Any]) -> dict[str, Any]:
+        headers = document.setdefault("headers", {})
+        seen.append(len(headers))
+        headers["x-nonce"] = str(len(seen))
+        return document
+
+    result = reqbisect.bisect(good_capture, bad_capture, app=app, prepare=sign)
+    assert result.patch == case_expected(WAF)["patch"]
+    assert (good_capture.document, bad_capture.document) == before
+    assert "x-nonce" not in result.minimal_good.get("headers", {})
+    assert "x-nonce" not in result.minimal_bad.get("headers", {})

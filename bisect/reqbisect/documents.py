@@ -8,6 +8,7 @@ whose ``stats.requests`` counts calls of ``test``.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import math
 import time
@@ -17,8 +18,8 @@ from typing import Any, Union
 import anyio
 
 from reqbisect._types import JSONValue
-from reqbisect.driver import drive, synchronous
-from reqbisect.errors import BaselineError, Inconclusive, Interrupted
+from reqbisect.driver import drive, first_error, synchronous
+from reqbisect.errors import BaselineError, Inconclusive, InputError, Interrupted
 from reqbisect.oracle import to_outcome
 from reqbisect.outcome import Outcome
 from reqbisect.plan import make_plan
@@ -47,16 +48,20 @@ async def abisect_documents(
     ``stats.requests`` counts calls of ``test``. When ``stop`` is set, running
     tests may finish and :class:`Interrupted` carries the best result so far.
     """
-    if good_doc == bad_doc:
-        raise BaselineError("the two documents are equal; there is nothing to bisect")
+    if concurrency < 1:
+        raise InputError("must be at least 1", source="concurrency", got=str(concurrency))
+    if max_requests is not None and max_requests < 2:
+        raise InputError("must be at least 2 (the two documents)", source="max_requests", got=str(max_requests))
     plan = make_plan(mode, good_doc, bad_doc, ())
+    if not plan.tree.changes:
+        raise BaselineError("the two documents are equal; there is nothing to bisect")
     calls = 0
     started = time.perf_counter()
 
     async def judge(document: Any) -> Outcome:
         nonlocal calls
         calls += 1
-        answer = test(document)
+        answer = test(copy.deepcopy(document))  # candidates share subtrees; a test may edit its argument
         if inspect.isawaitable(answer):
             answer = await answer
         return to_outcome(answer)
@@ -73,7 +78,8 @@ async def abisect_documents(
     async def evaluate(candidate: Candidate) -> Outcome:
         return await judge(plan.apply(candidate.config))
 
-    halted = await drive(search, evaluate, concurrency=concurrency, stop=stop, grace=math.inf)
+    with first_error():
+        halted = await drive(search, evaluate, concurrency=concurrency, stop=stop, grace=math.inf)
     best = search.best
     core = search.stats
     result = Result(

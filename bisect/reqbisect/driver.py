@@ -12,7 +12,9 @@ and :func:`synchronous` turns an ``async`` entry point into its blocking twin.
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from typing import Optional, ParamSpec, TypeVar
 
@@ -22,7 +24,10 @@ from reqbisect.outcome import Outcome
 from reqbisect.search import Candidate, Search
 from reqbisect.sender import Sender
 
-__all__ = ["drive", "synchronous", "unless_stopped"]
+if sys.version_info < (3, 11):
+    from exceptiongroup import BaseExceptionGroup
+
+__all__ = ["drive", "first_error", "synchronous", "unless_stopped"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -117,6 +122,23 @@ async def unless_stopped(stop: anyio.Event | None, work: Callable[[], Awaitable[
         done = await work()
         tg.cancel_scope.cancel()
     return done
+
+
+@contextmanager
+def first_error() -> Iterator[None]:
+    """Raise an error from inside task groups as itself, not wrapped in an exception group.
+
+    Candidates run concurrently, so one failing oracle, test or hook can fail in
+    several tasks at once; the first failure is the one to report, with its own type
+    (so ``except ValueError`` and the command line's exit codes still work).
+    """
+    try:
+        yield
+    except BaseExceptionGroup as group:
+        error: BaseException = group
+        while isinstance(error, BaseExceptionGroup):
+            error = error.exceptions[0]
+        raise error from None
 
 
 def synchronous(function: Callable[P, Awaitable[T]]) -> Callable[P, T]:

@@ -15,6 +15,7 @@ pacing, retries). With ``--journal`` every answer is also written to a
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import inspect
@@ -30,7 +31,7 @@ import httpx
 
 from reqbisect._types import Document
 from reqbisect.document import Capture, WireRequest, origin, to_wire
-from reqbisect.driver import drive, synchronous, unless_stopped
+from reqbisect.driver import drive, first_error, synchronous, unless_stopped
 from reqbisect.errors import BaselineError, Inconclusive, InputError, Interrupted
 from reqbisect.formats import load_request
 from reqbisect.hooks import Prepare
@@ -87,8 +88,14 @@ class _Session:
 
     async def wire_for(self, document: Document) -> WireRequest:
         if self.prepare is not None:
-            prepared = self.prepare(document)
+            # A copy: candidates share subtrees with each other and with GOOD and BAD,
+            # and hooks often sign in place.
+            prepared = self.prepare(copy.deepcopy(document))
             document = await prepared if inspect.isawaitable(prepared) else prepared
+            if not isinstance(document, dict):
+                raise InputError(
+                    f"the hook returned {type(document).__name__}, not a request document", source="--hook"
+                )
         return to_wire(document, like=self.captures)
 
     async def replies(self, document: Document, *, role: str, times: int) -> list[tuple[str, Reply | None]]:
@@ -251,14 +258,14 @@ async def abisect(
     clock = clock or SystemClock()
     good_capture, bad_capture = _capture(good, "GOOD"), _capture(bad, "BAD")
     good_doc, bad_doc = good_capture.document, bad_capture.document
-    if good_doc == bad_doc:
-        raise BaselineError("GOOD and BAD are the same request; there is nothing to bisect")
     if client is None and app is None and target is None and origin(good_doc) != origin(bad_doc):
         raise InputError(
             f"GOOD goes to {origin(good_doc)} and BAD to {origin(bad_doc)}; candidates never mix origins",
             hint="pass --target URL (or --app) to send every candidate to one place",
         )
     plan = make_plan(mode, good_doc, bad_doc, ignore)
+    if not plan.tree.changes:
+        raise BaselineError("GOOD and BAD are the same request; there is nothing to bisect")
     if not plan.ids:
         raise BaselineError("GOOD and BAD differ only under --ignore; there is nothing to bisect")
     identity = _run_identity(mode, good_doc, bad_doc, oracle)
@@ -280,11 +287,12 @@ async def abisect(
         oracle=oracle,
     )
     try:
-        return await _run(
-            session, good_doc, bad_doc,
-            concurrency=concurrency, baseline_repeats=baseline_repeats, max_requests=max_requests,
-            max_time=max_time, timeout=timeout, stop=stop, progress=progress, clock=clock, started=clock.now(),
-        )
+        with first_error():
+            return await _run(
+                session, good_doc, bad_doc,
+                concurrency=concurrency, baseline_repeats=baseline_repeats, max_requests=max_requests,
+                max_time=max_time, timeout=timeout, stop=stop, progress=progress, clock=clock, started=clock.now(),
+            )
     finally:
         if writer is not None:
             writer.close()
