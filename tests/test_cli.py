@@ -89,6 +89,28 @@ def test_bad_options_exit_2_in_one_line(args: list[str], message: str) -> None:
     assert out == ""
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--timeout", "nan"], "Invalid value for '--timeout': 'nan' is not a finite number"),
+        (["--max-time", "inf"], "Invalid value for '--max-time': 'inf' is not a finite number"),
+        # Written after the search: a directory that is not there must stop the run before it starts.
+        (["-o", "/nonexistent/dir/p.json"], "the directory '/nonexistent/dir' does not exist"),
+        (["--report", "/nonexistent/dir/r.md"], "the directory '/nonexistent/dir' does not exist"),
+        (["--journal", "/nonexistent/dir/j.jsonl"], "the directory '/nonexistent/dir' does not exist"),
+    ],
+)
+def test_unusable_option_values_exit_2_before_anything_is_sent(args: list[str], message: str) -> None:
+    served = load_case_app("billing-header")
+    with serve(served) as server:
+        code, out, err = invoke("run", str(BILLING / "good.json"), str(BILLING / "bad.json"),
+                                "--target", server.url, *args)
+        assert server.counter.received == []
+    assert code == 2
+    assert message in err and "Traceback" not in err
+    assert out == ""
+
+
 def test_missing_file_exits_2() -> None:
     code, _, err = invoke("run", "nope/good.json", str(BILLING / "bad.json"), "--app", APP)
     assert code == 2

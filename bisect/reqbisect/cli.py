@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import sys
 from pathlib import Path
@@ -149,13 +150,40 @@ def _expressions(good_if: str | None, bad_if: str | None) -> Any:
     )
 
 
+class _Positive(click.FloatRange):
+    """A finite number above zero (``FloatRange`` alone lets ``nan`` through)."""
+
+    def __init__(self) -> None:
+        super().__init__(min=0, min_open=True)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+POSITIVE = _Positive()
+
+
+def _new_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A file written during or after the run: its directory must be writable before anything is sent."""
+    if value is not None:
+        directory = Path(value).absolute().parent
+        if not directory.is_dir():
+            raise click.BadParameter(f"the directory {str(directory)!r} does not exist")
+        if not os.access(directory, os.W_OK):
+            raise click.BadParameter(f"the directory {str(directory)!r} is not writable")
+    return value
+
+
 @cli.command("send")
 @click.argument("request")
 @click.option("--good-if", help="Expression over status, headers, text, json, elapsed.")
 @click.option("--bad-if", help="Expression over status, headers, text, json, elapsed.")
 @click.option("--target", help="Send to this origin instead.")
 @click.option("--app", help="Send to an in-process ASGI/WSGI app, module:attr.")
-@click.option("--timeout", default=30.0, show_default=True, help="Seconds.")
+@click.option("--timeout", default=30.0, show_default=True, type=POSITIVE, help="Seconds.")
 def send_command(request: str, good_if: str | None, bad_if: str | None, target: str | None, app: str | None, timeout: float) -> None:
     """Send one request; print its status, a short body and its outcome."""
     import anyio
@@ -218,15 +246,17 @@ def _check_redact(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--app", help="Send to an in-process ASGI/WSGI app: module:attr or path/app.py:attr.")
 @click.option("-j", "--concurrency", default=8, show_default=True, type=click.IntRange(1, 256),
               help="Requests in flight at once.")
-@click.option("--rate", type=click.FloatRange(min=0, min_open=True), help="Requests per second at most.")
-@click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+@click.option("--rate", type=POSITIVE, help="Requests per second at most.")
+@click.option("--timeout", default=30.0, show_default=True, type=POSITIVE,
               help="Seconds per request.")
 @click.option("--retries", default=2, show_default=True, type=click.IntRange(0, 10),
               help="Extra attempts after a transport error, 429 or 503.")
 @click.option("--max-requests", type=click.IntRange(2), help="Never send more requests than this.")
 @click.option("--ignore", multiple=True, metavar="POINTER", help="Keep BAD's value under this JSON pointer.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the patch here.")
-@click.option("--report", type=click.Path(dir_okay=False, writable=True), help="Write a Markdown report here.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), callback=_new_file,
+              help="Write the patch here.")
+@click.option("--report", type=click.Path(dir_okay=False, writable=True), callback=_new_file,
+              help="Write a Markdown report here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole result as JSON on stdout.")
 @click.option("--no-redact", is_flag=True, help="Do not redact secrets in the summary, report and --json.")
 @click.option(
@@ -242,11 +272,12 @@ def _check_redact(values: tuple[str, ...]) -> tuple[str, ...]:
     "--oracle-cmd", metavar="CMD", callback=lambda ctx, param, value: _check_oracle_cmd(value),
     help="Judge each response with this shell command (response JSON on stdin; exit 0 good, 125 skip, else bad).",
 )
-@click.option("--max-time", type=click.FloatRange(min=0, min_open=True), help="Stop after this many seconds.")
+@click.option("--max-time", type=POSITIVE, help="Stop after this many seconds.")
 @click.option("--repeat", default=1, show_default=True, type=click.IntRange(1, 15), help="Judge each candidate by N sends (majority).")
 @click.option("--baseline-repeats", default=2, show_default=True, type=click.IntRange(1, 15), help="Send each baseline N times.")
 @click.option("--follow-redirects", is_flag=True, help="Follow redirects instead of judging them.")
-@click.option("--journal", type=click.Path(dir_okay=False), help="Append every answered request to this file.")
+@click.option("--journal", type=click.Path(dir_okay=False), callback=_new_file,
+              help="Append every answered request to this file.")
 @click.option("--resume", type=click.Path(dir_okay=False), help="Replay a journal: send nothing it already answered.")
 @click.option("--yes", is_flag=True, help="Do not ask before sending non-idempotent requests.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
@@ -454,9 +485,10 @@ def _emit(
 @click.option("-j", "--concurrency", default=1, show_default=True, type=click.IntRange(1, 256),
               help="Test runs at once (only if runs cannot disturb each other: no shared port, file or database).")
 @click.option("--max-requests", type=click.IntRange(2), help="Never run the test more often than this.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
+@click.option("--timeout", type=POSITIVE,
               help="Seconds a test run may take; a slower one counts as unresolved.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the patch here.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), callback=_new_file,
+              help="Write the patch here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole result as JSON on stdout.")
 def json_command(
     good: str, bad: str, test_command: str, mode: str, concurrency: int, max_requests: int | None,
