@@ -272,7 +272,7 @@ def _check_redact(values: tuple[str, ...]) -> tuple[str, ...]:
     "--oracle-cmd", metavar="CMD", callback=lambda ctx, param, value: _check_oracle_cmd(value),
     help="Judge each response with this shell command (response JSON on stdin; exit 0 good, 125 skip, else bad).",
 )
-@click.option("--max-time", type=POSITIVE, help="Stop after this many seconds.")
+@click.option("--max-time", type=POSITIVE, help="Stop searching after this many seconds (baselines and re-verification come on top).")
 @click.option("--repeat", default=1, show_default=True, type=click.IntRange(1, 15), help="Judge each candidate by N sends (majority).")
 @click.option("--baseline-repeats", default=2, show_default=True, type=click.IntRange(1, 15), help="Send each baseline N times.")
 @click.option("--follow-redirects", is_flag=True, help="Follow redirects instead of judging them.")
