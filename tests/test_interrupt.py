@@ -365,3 +365,23 @@ async def test_resume_refuses_a_journal_judged_by_another_oracle(journal: Path) 
         # The same judge resumes: nothing answered before is sent again but the re-verification.
         result = await abisect(good, bad, target=server.url, concurrency=1, resume=journal)
     assert result.outcome == "found" and result.stats.requests == result.stats.verification
+
+
+async def test_the_journal_keeps_no_response_text(journal: Path) -> None:
+    async def echoing(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        # Letters only: the masking of ids and numbers leaves such a value alone.
+        body = b'{"error": "denied", "session": "RESPONSESECRET"}' if scope["path"] == "/bad" else b"ok"
+        await send({"type": "http.response.start", "status": 403 if scope["path"] == "/bad" else 200,
+                    "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": body})
+
+    good = {"method": "GET", "url": "http://h.example/good"}
+    bad = {"method": "GET", "url": "http://h.example/bad"}
+    with serve(echoing) as server:
+        await abisect(good, bad, target=server.url, concurrency=1, journal=journal)
+        first = list(server.counter.received)
+        assert "RESPONSESECRET" not in journal.read_text(encoding="utf-8")
+        resumed = await abisect(good, bad, target=server.url, concurrency=1, resume=journal)
+    assert resumed.outcome == "found" and resumed.patch == [{"op": "replace", "path": "/url", "value": good["url"]}]
+    assert resumed.stats.requests == resumed.stats.verification
+    assert len(server.counter.received) - len(first) == resumed.stats.verification

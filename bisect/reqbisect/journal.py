@@ -7,9 +7,9 @@ journal: a request whose key is in it is not sent again, and its recorded
 outcome is used instead.
 
 Lines hold no secret values: a request is named by the SHA-256 of its wire form
-(``key``), a response by its status and masked signature. The first line
-identifies the run (mode and the hashes of the two documents) so that a journal
-is never replayed against other inputs.
+(``key``), a response by its status and a hash of its masked signature. The
+first line identifies the run (mode, oracle and the hashes of the two
+documents) so that a journal is never replayed against other inputs.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import hashlib
 import inspect
 import json
 import re
@@ -149,6 +150,15 @@ def signature(reply: Reply) -> str:
     return f"{reply.status} {body}"
 
 
+def signature_digest(reply: Reply) -> str:
+    """A short hash of :func:`signature`: what the default oracle compares and the journal keeps.
+
+    The masked body can still hold a secret the server echoed (a token in letters
+    only), so only its hash is stored.
+    """
+    return hashlib.sha256(signature(reply).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
 _NEVER_JUDGED = frozenset({429, 503})
 
 
@@ -164,7 +174,7 @@ class SignatureOracle:
 
     good_status: int | None
     bad_status: int | None
-    #: Every signature BAD showed over its repeats (what varies is learned this way).
+    #: The digest of every signature BAD showed over its repeats (what varies is learned this way).
     bad_signatures: frozenset[str]
     good_signatures: frozenset[str]
 
@@ -202,8 +212,8 @@ class SignatureOracle:
         oracle = cls(
             good_status=good[0].status,
             bad_status=bad[0].status,
-            bad_signatures=frozenset(signature(reply) for reply in bad),
-            good_signatures=frozenset(signature(reply) for reply in good),
+            bad_signatures=frozenset(signature_digest(reply) for reply in bad),
+            good_signatures=frozenset(signature_digest(reply) for reply in good),
         )
         if good_status == bad_status and oracle.good_signatures & oracle.bad_signatures:
             raise BaselineError(
@@ -218,7 +228,7 @@ class SignatureOracle:
         status = reply.status
         if status in _NEVER_JUDGED and status not in (self.good_status, self.bad_status):
             return Outcome.UNRESOLVED
-        sig = signature(reply)
+        sig = signature_digest(reply)
         if self.good_status != self.bad_status:
             if status == self.good_status:
                 return Outcome.GOOD

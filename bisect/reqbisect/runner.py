@@ -36,7 +36,7 @@ from reqbisect.errors import BaselineError, Inconclusive, InputError, Interrupte
 from reqbisect.formats import load_request
 from reqbisect.hooks import Prepare
 from reqbisect.journal import Entry, Journal, read_journal
-from reqbisect.oracle import Oracle, Reply, SignatureOracle, call_oracle, informative, signature
+from reqbisect.oracle import Oracle, Reply, SignatureOracle, call_oracle, informative, signature_digest
 from reqbisect.outcome import Outcome
 from reqbisect.plan import Plan, make_plan
 from reqbisect.result import Result, Stats
@@ -138,7 +138,7 @@ class _Session:
         """Journal an answer; requests that got none (transport errors, rate limits) are left to resend."""
         if self.journal is None or reply.error is not None or reply.status in (429, 503):
             return
-        self.journal.record(Entry(key, outcome, reply.status, signature(reply), role))
+        self.journal.record(Entry(key, outcome, reply.status, signature_digest(reply), role))
 
 
 def _majority(votes: Sequence[Outcome]) -> Outcome:
@@ -344,7 +344,7 @@ async def _baselines(session: _Session, good_doc: Document, bad_doc: Document, r
 
 @dataclass(frozen=True, slots=True)
 class _Recorded(Reply):
-    """A baseline reply known only from the journal: its status and signature."""
+    """A baseline reply known only from the journal: its status and signature digest."""
 
     signature_: str = ""
 
@@ -361,7 +361,7 @@ def _learn(good: Sequence[Reply], bad: Sequence[Reply]) -> SignatureOracle:
 
 
 def _sig(reply: Reply) -> str:
-    return reply.signature_ if isinstance(reply, _Recorded) else signature(reply)
+    return reply.signature_ if isinstance(reply, _Recorded) else signature_digest(reply)
 
 
 async def _run(
