@@ -232,3 +232,16 @@ def test_a_hook_that_signs_in_place_leaves_inputs_and_results_alone() -> None:
     assert (good_capture.document, bad_capture.document) == before
     assert "x-nonce" not in result.minimal_good.get("headers", {})
     assert "x-nonce" not in result.minimal_bad.get("headers", {})
+
+
+@pytest.mark.parametrize("answer", ["GOOD", "Good", "good", Outcome.GOOD, True])
+def test_an_oracle_may_answer_in_any_of_the_documented_spellings(answer: Any) -> None:
+    good, bad, app = waf()
+    result = reqbisect.bisect(good, bad, app=app, oracle=lambda reply, doc: answer if reply.status == 200 else False)
+    assert result.patch == case_expected(WAF)["patch"]
+
+
+@pytest.mark.parametrize("answer", [1, "yes", 0.0])
+def test_an_oracle_answer_that_means_nothing_is_a_type_error_naming_it(answer: Any) -> None:
+    with pytest.raises(TypeError, match=f"not {answer!r}"):
+        reqbisect.bisect_documents(GOOD_CONFIG, BAD_CONFIG, lambda d: answer)

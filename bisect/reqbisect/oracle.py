@@ -100,11 +100,14 @@ def to_outcome(answer: object) -> Outcome:
         return answer
     if isinstance(answer, bool):
         return Outcome.GOOD if answer else Outcome.BAD
-    if isinstance(answer, str):
-        return Outcome(answer)
+    if isinstance(answer, str) and answer.lower() in {o.value for o in Outcome}:
+        return Outcome(answer.lower())
     if answer is None:
         return Outcome.UNRESOLVED
-    raise TypeError(f"an oracle must return an Outcome or a bool, not {type(answer).__name__}")
+    raise TypeError(
+        f"an oracle or test must return an Outcome, a bool, None (unresolved) or 'good'/'bad'/'unresolved', "
+        f"not {answer!r}"
+    )
 
 
 # -- signatures -----------------------------------------------------------------
