@@ -255,3 +255,11 @@ def test_send_over_a_real_server_names_a_transport_error() -> None:
     code, out, _ = invoke("send", str(BILLING / "good.json"), "--target", url)
     assert code == 1
     assert "transport error" in out
+
+
+def test_a_loader_warning_names_its_file_once(tmp_path: Path) -> None:
+    path = tmp_path / "creds.http"
+    path.write_text("GET http://user:pw@a.example/x HTTP/1.1\n\n", encoding="utf-8")
+    code, out, err = invoke("convert", str(path), "--to", "json")
+    assert code == 0 and json.loads(out)["url"] == "http://a.example/x"
+    assert err.count(str(path)) == 1 and err.startswith("reqbisect: ") and "credentials in the URL" in err

@@ -119,3 +119,21 @@ def test_every_format_yields_a_request_that_can_be_sent(name: str, text: str, me
     with pytest.raises(InputError) as info:
         load_request(str(path))
     assert str(info.value).replace(str(tmp_path) + "/", "").startswith(message), str(info.value)
+
+
+def test_what_a_capture_loses_is_said_once_and_what_it_cannot_mean_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "creds.http").write_text("GET http://user:pw@a.example/x HTTP/1.1\n\n", encoding="utf-8")
+    capture = load_request(str(tmp_path / "creds.http"))
+    assert "user" not in capture.document["url"]
+    assert [w.count("creds.http") for w in capture.warnings] == [1]
+    assert "credentials in the URL" in capture.warnings[0]
+
+    entry = json.loads(har_with([]))
+    entry["log"]["entries"][0]["request"]["postData"] = {"mimeType": "application/json", "text": {"a": 1}}
+    (tmp_path / "object.har").write_text(json.dumps(entry), encoding="utf-8")
+    with pytest.raises(InputError, match=r"/postData/text: wrong type \(expected the body as a string, got dict\)"):
+        load_request(str(tmp_path / "object.har"))
+
+    (tmp_path / "one.har").write_text(har_with([]), encoding="utf-8")
+    with pytest.raises(InputError, match="nothing after '#'"):
+        load_request(str(tmp_path / "one.har") + "#")

@@ -38,8 +38,8 @@ def _load(arg: str) -> Any:
     from reqbisect.formats import load_request
 
     capture = load_request(arg)
-    for warning in capture.warnings:
-        _echo_err(f"reqbisect: {capture.source}: {warning}")
+    for warning in capture.warnings:  # each names its source already
+        _echo_err(f"reqbisect: {warning}")
     return capture
 
 

@@ -583,7 +583,11 @@ def from_wire(wire: WireRequest, *, source: str) -> Capture:
     content_type = _first(doc.get("headers"), "content-type")
     doc.update(_decode_body(wire.body, content_type, _first(doc.get("headers"), "content-encoding")))
     url = doc["url"] + ("?" + raw_query if raw_query is not None else "")
-    return Capture(doc, WireRequest(wire.method, url, tuple(kept), wire.body), source)
+    warnings = ()
+    if "@" in urlsplit(base).netloc:
+        warnings = (f"{source}: the credentials in the URL (user:password@) are dropped; "
+                    "send them as an authorization header",)
+    return Capture(doc, WireRequest(wire.method, url, tuple(kept), wire.body), source, warnings)
 
 
 def to_wire(doc: Document, *, like: Sequence[Capture] = ()) -> WireRequest:

@@ -74,6 +74,9 @@ def _select(entries: list[dict[str, Any]], selector: str | None, source: str) ->
             return 0
         raise InputError(f"the file has {count} entries; pick one with {source}#N or {source}#URL-PART: {listing}",
                          source=source)
+    if not selector:
+        raise InputError(f"nothing after '#'; pick an entry with {source}#N or {source}#URL-PART: {listing}",
+                         source=source)
     if selector.isdigit():
         if int(selector) >= count:
             raise InputError(f"no entry {selector} (the file has {count} entries: #0..#{count - 1})",
@@ -164,9 +167,12 @@ def _wire(request: dict[str, Any], pointer: str, source: str, warnings: list[str
     content_type = next((v for n, v in headers if n.lower() == "content-type"), None)
     mime = post.get("mimeType") if isinstance(post.get("mimeType"), str) else ""
     text, params = post.get("text"), _pairs(post.get("params"), f"{pointer}/postData/params", source)
+    if text is not None and not isinstance(text, str):
+        raise InputError("wrong type", source=source, location=f"{pointer}/postData/text",
+                         expected="the body as a string", got=type(text).__name__)
     body = b""
-    if isinstance(text, str) and text:
-        if post.get("encoding") == "base64":
+    if text:
+        if str(post.get("encoding", "")).lower() == "base64":
             try:
                 body = base64.b64decode(text, validate=True)
             except (binascii.Error, ValueError):
@@ -210,7 +216,7 @@ def load(text: str, *, source: str, base_dir: Path | None = None, entry: str | N
     params = (request.get("postData") or {}).get("params")
     if params and (request.get("postData") or {}).get("text") and not _agree(capture.document.get("body"), params):
         warnings.append("postData.params disagree with postData.text; the text is used")
-    return replace(capture, warnings=tuple(f"{name}: {w}" for w in warnings))
+    return replace(capture, warnings=(*capture.warnings, *(f"{name}: {w}" for w in warnings)))
 
 
 def dump(doc: Document, *, like: Sequence[Capture] = ()) -> str:

@@ -106,7 +106,7 @@ def load(text: str, *, source: str, base_dir: Path | None = None, scheme: str = 
                             "are ignored")
         body = body[:length]
     capture = from_wire(WireRequest(method, url, tuple(headers), body), source=source)
-    return replace(capture, warnings=tuple(warnings))
+    return replace(capture, warnings=(*capture.warnings, *warnings))
 
 
 def dump(doc: Document, *, like: Sequence[Capture] = ()) -> str:
