@@ -137,3 +137,9 @@ def test_what_a_capture_loses_is_said_once_and_what_it_cannot_mean_is_refused(tm
     (tmp_path / "one.har").write_text(har_with([]), encoding="utf-8")
     with pytest.raises(InputError, match="nothing after '#'"):
         load_request(str(tmp_path / "one.har") + "#")
+
+
+def test_one_entry_is_one_entry(tmp_path: Path) -> None:
+    (tmp_path / "one.har").write_text(har_with([]), encoding="utf-8")
+    with pytest.raises(InputError, match=r"no entry 3 \(the file has 1 entry: #0\.\.#0\)"):
+        load_request(str(tmp_path / "one.har") + "#3")

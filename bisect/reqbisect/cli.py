@@ -25,6 +25,11 @@ from reqbisect.errors import BaselineError, Inconclusive, InputError, Interrupte
 NON_IDEMPOTENT = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+def _count(number: int, noun: str) -> str:
+    """``1 round``, ``2 rounds``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def _echo_err(text: str) -> None:
     click.echo(text, err=True)
 
@@ -90,7 +95,7 @@ def diff_command(a: str, b: str, stat: bool) -> None:
     for area, counts in areas.items():
         parts = [f"{n} {kind}" for kind, n in counts.items() if n]
         click.echo(f"{area:<10} {', '.join(parts)}")
-    click.echo(f"{len(patch)} operations, {len(tree.changes)} changes")
+    click.echo(f"{_count(len(patch), 'operation')}, {_count(len(tree.changes), 'change')}")
 
 
 @cli.command("apply")
@@ -468,8 +473,9 @@ def _emit(
     status = "minimal difference" if result.outcome == "found" else "best so far (not proven minimal)"
     _echo_err(f"{status}: {describe_finding(result, good=good, bad=bad, redactor=redactor, limit=8)}")
     _echo_err(
-        f"{result.changes} changes; {s.requests} requests ({s.cache_hits} cached, {s.unresolved} unresolved), "
-        f"{s.rounds} rounds, {s.seconds:.1f}s; verified: {'yes' if result.verified else 'no'}"
+        f"{_count(result.changes, 'change')}; {_count(s.requests, 'request')} ({s.cache_hits} cached, "
+        f"{s.unresolved} unresolved), {_count(s.rounds, 'round')}, {s.seconds:.1f}s; "
+        f"verified: {'yes' if result.verified else 'no'}"
     )
 
 
@@ -539,8 +545,8 @@ def json_command(
     s = result.stats
     _echo_err(f"{status}: {shown or 'no operations'}")
     _echo_err(
-        f"{result.changes} changes; {s.requests} test runs ({s.cache_hits} cached, {s.unresolved} unresolved), "
-        f"{s.rounds} rounds, {s.seconds:.1f}s"
+        f"{_count(result.changes, 'change')}; {_count(s.requests, 'test run')} ({s.cache_hits} cached, "
+        f"{s.unresolved} unresolved), {_count(s.rounds, 'round')}, {s.seconds:.1f}s"
     )
     sys.exit(code)
 

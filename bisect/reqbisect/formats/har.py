@@ -79,7 +79,8 @@ def _select(entries: list[dict[str, Any]], selector: str | None, source: str) ->
                          source=source)
     if selector.isdigit():
         if int(selector) >= count:
-            raise InputError(f"no entry {selector} (the file has {count} entries: #0..#{count - 1})",
+            raise InputError(f"no entry {selector} (the file has {count} entr{'y' if count == 1 else 'ies'}: "
+                             f"#0..#{count - 1})",
                              source=f"{source}#{selector}")
         return int(selector)
     matches = [i for i, e in enumerate(entries) if selector in str(e["request"].get("url", ""))]
