@@ -143,3 +143,14 @@ def test_one_entry_is_one_entry(tmp_path: Path) -> None:
     (tmp_path / "one.har").write_text(har_with([]), encoding="utf-8")
     with pytest.raises(InputError, match=r"no entry 3 \(the file has 1 entry: #0\.\.#0\)"):
         load_request(str(tmp_path / "one.har") + "#3")
+
+
+def test_a_missing_path_is_not_read_as_a_command(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="cannot read the request"):
+        load_request(str(tmp_path / "captures" / "curl"))
+
+
+def test_a_har_file_named_json_gets_a_hint(tmp_path: Path) -> None:
+    (tmp_path / "capture.json").write_text(har_with([]), encoding="utf-8")
+    with pytest.raises(InputError, match="unknown key 'log'; this looks like a HAR file; give it the .har extension"):
+        load_request(str(tmp_path / "capture.json"))

@@ -256,7 +256,8 @@ def _check_redact(values: tuple[str, ...]) -> tuple[str, ...]:
               help="Seconds per request.")
 @click.option("--retries", default=2, show_default=True, type=click.IntRange(0, 10),
               help="Extra attempts after a transport error, 429 or 503.")
-@click.option("--max-requests", type=click.IntRange(2), help="Never send more requests than this.")
+@click.option("--max-requests", type=click.IntRange(2),
+              help="Never send more requests than this (at least twice --baseline-repeats).")
 @click.option("--ignore", multiple=True, metavar="POINTER", help="Keep BAD's value under this JSON pointer.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), callback=_new_file,
               help="Write the patch here.")

@@ -785,8 +785,12 @@ def validate_document(obj: object, *, source: str) -> Document:
     for key in doc:
         if key not in _KEYS:
             close = difflib.get_close_matches(key, _KEYS, n=1)
-            raise fail(f"unknown key {key!r}", key, hint=f"did you mean {close[0]!r}?" if close else
-                       "known keys: " + ", ".join(_KEYS))
+            hint = (
+                "this looks like a HAR file; give it the .har extension" if key == "log"
+                else f"did you mean {close[0]!r}?" if close
+                else "known keys: " + ", ".join(_KEYS)
+            )
+            raise fail(f"unknown key {key!r}", key, hint=hint)
     for key in ("method", "url"):
         if key not in doc:
             raise fail(f"missing {key!r}", expected="a string")

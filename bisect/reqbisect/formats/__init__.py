@@ -87,7 +87,8 @@ def load_request(arg: str | Path, *, text: str | None = None) -> Capture:
     if text is not None:
         if "#" in arg and not Path(arg).exists():
             arg, _, selector = arg.rpartition("#")
-    elif "\n" in arg or (not Path(arg).exists() and not arg.startswith("-") and sniff(arg) is not None):
+    elif "\n" in arg or (not Path(arg).exists() and not arg.startswith("-") and " " in arg.strip()
+                         and sniff(arg) is not None):
         text, arg = arg, "<text>"
     else:
         text, base_dir, selector = _read(arg)
