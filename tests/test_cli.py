@@ -79,6 +79,7 @@ def test_budget_spent_exits_3_with_the_best_so_far() -> None:
         (["--good-if", "stauts == 200"], "--good-if: name 'stauts' is not defined; available: status, headers, text, json, elapsed"),
         (["--bad-if", "status ==="], "--bad-if"),
         (["--ignore", "headers/x"], "--ignore"),
+        (["--target", "http://127.0.0.1:8000"], "--target: --app and --target exclude each other"),
     ],
 )
 def test_bad_options_exit_2_in_one_line(args: list[str], message: str) -> None:
@@ -98,13 +99,15 @@ def test_bad_options_exit_2_in_one_line(args: list[str], message: str) -> None:
         (["-o", "/nonexistent/dir/p.json"], "the directory '/nonexistent/dir' does not exist"),
         (["--report", "/nonexistent/dir/r.md"], "the directory '/nonexistent/dir' does not exist"),
         (["--journal", "/nonexistent/dir/j.jsonl"], "the directory '/nonexistent/dir' does not exist"),
+        (["--target", "127.0.0.1:8000"], "--target: not an origin to send to (expected scheme://host[:port]"),
+        (["--target", "http://127.0.0.1:99999"], "--target: not a valid URL: Port out of range"),
     ],
 )
 def test_unusable_option_values_exit_2_before_anything_is_sent(args: list[str], message: str) -> None:
     served = load_case_app("billing-header")
     with serve(served) as server:
         code, out, err = invoke("run", str(BILLING / "good.json"), str(BILLING / "bad.json"),
-                                "--target", server.url, *args)
+                                "--target", server.url, "--yes", *args)
         assert server.counter.received == []
     assert code == 2
     assert message in err and "Traceback" not in err

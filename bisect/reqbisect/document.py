@@ -583,7 +583,7 @@ def from_wire(wire: WireRequest, *, source: str) -> Capture:
     content_type = _first(doc.get("headers"), "content-type")
     doc.update(_decode_body(wire.body, content_type, _first(doc.get("headers"), "content-encoding")))
     url = doc["url"] + ("?" + raw_query if raw_query is not None else "")
-    warnings = ()
+    warnings: tuple[str, ...] = ()
     if "@" in urlsplit(base).netloc:
         warnings = (f"{source}: the credentials in the URL (user:password@) are dropped; "
                     "send them as an authorization header",)

@@ -278,7 +278,8 @@ async def abisect(
         plan=plan,
         captures=(bad_capture, good_capture) if mode == "fix" else (good_capture, bad_capture),
         sender=Sender(
-            transport, clock=clock, max_requests=max_requests, rate=rate, retries=retries, backoff=backoff
+            transport, clock=clock, max_requests=max_requests, rate=rate, retries=retries, backoff=backoff,
+            concurrency=concurrency,
         ),
         prepare=prepare,
         repeat=repeat,

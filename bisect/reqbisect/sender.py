@@ -2,8 +2,11 @@
 
 Every request of a run goes through one :class:`Sender`. An identical request
 (same method, URL, header lines and body bytes) is sent once and answered from
-the cache after that. The budget is a hard limit: a request is counted before
-it waits for its slot, so requests waiting together cannot overrun it. Transport
+the cache after that. The budget is a hard limit on what the server receives:
+a request is counted before it waits for its slot, so requests waiting together
+cannot overrun it, and each redirect hop a transport follows is counted and
+paced as a request of its own. ``concurrency`` caps the requests on the wire at
+once, whoever sends them (search, baselines, verification). Transport
 errors, 429 and 503 are retried with exponential backoff and seeded jitter,
 waiting at least what ``Retry-After`` asks (RFC 9110, section 10.2.3). While the
 server signals overload the number of requests allowed in flight halves, and it
@@ -23,9 +26,11 @@ import anyio
 
 from reqbisect.document import WireRequest
 from reqbisect.oracle import Reply
-from reqbisect.transport import Clock, Transport
+from reqbisect.transport import Admit, Clock, HttpxTransport, Transport
 
 __all__ = ["Sender", "wire_key"]
+
+_SPENT = Reply(status=None, error="request budget spent")
 
 
 def wire_key(wire: WireRequest) -> str:
@@ -72,6 +77,7 @@ class Sender:
         rate: requests per second at most (None: no limit).
         retries: extra attempts after a transport error, 429 or 503.
         backoff: first backoff delay in seconds; doubles per attempt.
+        concurrency: requests on the wire at once at most (None: no limit).
     """
 
     def __init__(
@@ -83,8 +89,11 @@ class Sender:
         rate: float | None = None,
         retries: int = 2,
         backoff: float = 0.5,
+        concurrency: int | None = None,
     ) -> None:
         self._transport = transport
+        # Held only while a request is on the wire, never across pacing or backoff sleeps.
+        self._on_wire = anyio.CapacityLimiter(concurrency) if concurrency is not None else None
         self._clock = clock
         self._max_requests = max_requests
         self._interval = 1.0 / rate if rate else 0.0
@@ -132,7 +141,7 @@ class Sender:
         event = self._pending[key] = anyio.Event()
         try:
             reply = await self._send_with_retries(wire)
-            if reply.error != "request budget spent":
+            if reply.error != _SPENT.error:
                 self._cache[key] = reply
             return reply
         finally:
@@ -142,17 +151,11 @@ class Sender:
     async def _send_with_retries(self, wire: WireRequest) -> Reply:
         attempt = 0
         while True:
-            if self._max_requests is not None and self.requests >= self._max_requests:
-                return Reply(status=None, error="request budget spent")
-            # Counted before waiting for a slot, so that requests waiting
-            # together can never overrun the budget.
-            self.requests += 1
-            try:
-                await self._pace()
-            except BaseException:
-                self.requests -= 1  # withdrawn before it was sent
-                raise
-            reply = await self._transport.send(wire)
+            if not await self._take_slot():
+                return _SPENT
+            reply = await self._send_once(wire)
+            if reply is _SPENT:
+                return reply
             self._signal(reply)
             retryable = reply.error is not None or reply.status in (429, 503)
             if not retryable or attempt >= self._retries:
@@ -163,6 +166,59 @@ class Sender:
                 delay = max(delay, min(hinted, 120.0))
             attempt += 1
             await self._clock.sleep(delay)
+
+    async def _take_slot(self) -> bool:
+        """Count one request against the budget and wait for its rate slot; False if the budget is spent.
+
+        Counted before waiting, so that requests waiting together can never
+        overrun the budget.
+        """
+        if self._max_requests is not None and self.requests >= self._max_requests:
+            return False
+        self.requests += 1
+        try:
+            await self._pace()
+        except BaseException:
+            self.requests -= 1  # withdrawn before it was sent
+            raise
+        return True
+
+    async def _send_once(self, wire: WireRequest) -> Reply:
+        """One attempt (its first request already counted); every redirect hop after it takes a slot too.
+
+        A hop refused for want of budget makes the whole attempt a spent budget:
+        the redirect it stopped at is not the answer to ``wire``.
+        """
+        limiter = self._on_wire
+        refused = held = False
+
+        async def admit() -> bool:
+            # Between hops nothing of this attempt is on the wire: its place is
+            # given up while it waits for the next slot, and taken again to send.
+            nonlocal refused, held
+            if limiter is not None:
+                limiter.release()
+                held = False
+            refused = not await self._take_slot()
+            if not refused and limiter is not None:
+                await limiter.acquire()
+                held = True
+            return not refused
+
+        try:
+            if limiter is not None:
+                await limiter.acquire()
+                held = True
+            reply = await self._deliver(wire, admit)
+        finally:
+            if held and limiter is not None:
+                limiter.release()
+        return _SPENT if refused else reply
+
+    async def _deliver(self, wire: WireRequest, admit: Admit) -> Reply:
+        if isinstance(self._transport, HttpxTransport):  # the one that follows redirects itself
+            return await self._transport.send(wire, admit=admit)
+        return await self._transport.send(wire)
 
     async def _pace(self) -> None:
         if not self._interval:

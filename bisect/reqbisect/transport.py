@@ -9,9 +9,13 @@ Three destinations, one interface (:class:`Transport`):
 Requests are built as ``httpx.Request`` and sent with ``client.send``, which
 adds nothing but ``Host`` and ``Content-Length`` (RFC 9110, section 7.2 and 8.6):
 no default ``User-Agent``, ``Accept`` or cookie jar, so what goes out is what the
-document says. Redirects are answers, never followed. Transport failures become
-a ``Reply`` with ``error`` set; they are translated here, at the seam, and
-nowhere else.
+document says. Redirects are answers unless ``follow_redirects`` is set; then
+each hop after the first asks ``admit`` (the Sender's budget and pacing) before
+it goes out. Every hop has an overall deadline of ``timeout`` seconds, body
+included: httpx's own timeouts are per read, and an in-process app has none.
+Transport failures and missed deadlines become a ``Reply`` with ``error`` set;
+an in-process app's exception becomes a ``500``. They are translated here, at
+the seam, and nowhere else.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import inspect
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -36,7 +40,11 @@ from reqbisect.document import WireRequest
 from reqbisect.errors import InputError
 from reqbisect.oracle import Reply
 
-__all__ = ["Clock", "SystemClock", "Transport", "HttpxTransport", "load_app", "open_transport", "retarget"]
+__all__ = ["Admit", "Clock", "SystemClock", "Transport", "HttpxTransport", "load_app", "open_transport", "retarget"]
+
+#: Asked before each redirect hop after the first: True to send it, False to stop
+#: following (the redirect is then the answer). The Sender counts and paces hops here.
+Admit = Callable[[], Awaitable[bool]]
 
 
 class Clock(Protocol):
@@ -79,21 +87,25 @@ class HttpxTransport:
     owns_client: bool = False
     #: Follow up to this many redirects (0: a redirect is an answer like any other).
     follow_redirects: int = 0
+    #: Seconds each request on the wire may take in all, body included (None: no deadline).
+    timeout: float | None = None
 
-    async def send(self, wire: WireRequest) -> Reply:
+    async def send(self, wire: WireRequest, *, admit: Admit | None = None) -> Reply:
+        """Send ``wire`` (following redirects if asked; ``admit`` is asked before each extra hop)."""
         url = retarget(wire.url, self.target) if self.target else wire.url
         started = time.perf_counter()
         method, headers, content = wire.method, list(wire.headers), wire.body
         try:
             for hop in range(self.follow_redirects + 1):
                 request = _exact_request(method, url, headers, content)
-                response = await self.client.send(request, follow_redirects=False)
-                try:
-                    body = await response.aread()
-                finally:
-                    await response.aclose()
+                with anyio.move_on_after(self.timeout) as deadline:
+                    response, body = await self._exchange(request)
+                if deadline.cancelled_caught:
+                    return Reply(status=None, error="timed out", elapsed=time.perf_counter() - started)
                 location = response.headers.get("location")
                 if hop == self.follow_redirects or response.status_code not in _REDIRECTS or not location:
+                    break
+                if admit is not None and not await admit():
                     break
                 next_url = str(httpx.URL(url).join(location))
                 if _origin(next_url) != _origin(url):
@@ -112,6 +124,13 @@ class HttpxTransport:
             body=body,
             elapsed=time.perf_counter() - started,
         )
+
+    async def _exchange(self, request: httpx.Request) -> tuple[httpx.Response, bytes]:
+        response = await self.client.send(request, follow_redirects=False)
+        try:
+            return response, await response.aread()
+        finally:
+            await response.aclose()
 
     async def aclose(self) -> None:
         if self.owns_client:
@@ -137,7 +156,13 @@ def _exact_request(method: str, url: str, headers: list[tuple[str, str]], conten
 
 _TARGET = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_CREDENTIAL_WORDS = ("auth", "cookie", "token", "key", "secret", "signature", "session", "password")
+#: A header whose name contains one of these is taken for a credential. Broad on
+#: purpose: dropping a harmless header on a cross-origin hop costs little, leaking
+#: a credential does not. ``content-type``, ``accept``, ``user-agent`` contain none.
+_CREDENTIAL_WORDS = (
+    "auth", "key", "token", "secret", "session", "cookie", "credential", "jwt", "csrf", "xsrf",
+    "hmac", "signature", "otp", "pass", "bearer", "cert", "access",
+)
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
@@ -159,21 +184,29 @@ def _describe(exc: Exception) -> str:
 
 
 class _WSGIThreadTransport(httpx.AsyncBaseTransport):
-    """A WSGI app behind an async client: each request runs in a worker thread."""
+    """A WSGI app behind an async client: each request runs in a worker thread.
+
+    The thread is abandoned when the caller's deadline passes (a thread cannot
+    be cancelled), and an exception in the app is answered ``500`` as a server
+    would, so one crashing candidate does not end the run.
+    """
 
     def __init__(self, app: Callable[..., Any]) -> None:
-        self._sync = httpx.WSGITransport(app=app)
+        self._sync = httpx.WSGITransport(app=app, raise_app_exceptions=False)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = await request.aread()
         sync_request = httpx.Request(request.method, request.url, headers=request.headers, content=body)
 
         def call() -> httpx.Response:
-            response = self._sync.handle_request(sync_request)
-            response.read()
+            try:
+                response = self._sync.handle_request(sync_request)
+                response.read()
+            except Exception:  # the app's own failure, whatever it is
+                return httpx.Response(500)
             return response
 
-        response = await anyio.to_thread.run_sync(call)
+        response = await anyio.to_thread.run_sync(call, abandon_on_cancel=True)
         return httpx.Response(response.status_code, headers=response.headers, content=response.content)
 
 
@@ -216,6 +249,17 @@ def load_app(spec: str, *, option: str = "--app", example: str = "myapp.main:app
         raise InputError(f"{module_name} has no attribute {attr!r}", source=option) from None
 
 
+def _check_target(target: str) -> None:
+    try:
+        parts = urlsplit(target)
+        parts.port  # noqa: B018  (raises for a port out of range)
+    except ValueError as exc:
+        raise InputError(f"not a valid URL: {exc}", source="--target") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise InputError("not an origin to send to", source="--target",
+                         expected="scheme://host[:port], e.g. http://127.0.0.1:8000", got=repr(target))
+
+
 def open_transport(
     *,
     client: httpx.AsyncClient | None = None,
@@ -229,19 +273,31 @@ def open_transport(
     Redirects are answers unless ``follow_redirects`` > 0; when followed to
     another origin, credential headers (authorization, cookies, keys, tokens)
     are dropped, so they never reach an origin other than the request's own.
+    Each request on the wire gets ``timeout`` seconds in all, body included,
+    whatever the destination; an in-process app's exception is answered ``500``,
+    as a server's would be.
     """
+    if app is not None and target is not None:
+        raise InputError("--app and --target exclude each other (an in-process app has no address)",
+                         source="--target")
+    if target is not None:
+        _check_target(target)
     if client is not None:
-        return HttpxTransport(client, target=target, follow_redirects=follow_redirects)
+        return HttpxTransport(client, target=target, follow_redirects=follow_redirects, timeout=timeout)
     if app is not None:
         if isinstance(app, str):
             app = load_app(app)
         mounted: httpx.AsyncBaseTransport
-        mounted = httpx.ASGITransport(app=app) if is_asgi(app) else _WSGIThreadTransport(app)
+        if is_asgi(app):
+            mounted = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        else:
+            mounted = _WSGIThreadTransport(app)
         return HttpxTransport(
             httpx.AsyncClient(transport=mounted, timeout=timeout),
             target=target,
             owns_client=True,
             follow_redirects=follow_redirects,
+            timeout=timeout,
         )
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=32)
     return HttpxTransport(
@@ -249,4 +305,5 @@ def open_transport(
         target=target,
         owns_client=True,
         follow_redirects=follow_redirects,
+        timeout=timeout,
     )
