@@ -89,6 +89,7 @@ def test_malformed_requests_name_the_line(name: str, message: str) -> None:
         ("CONNECT a.example:443 HTTP/1.1\n\n", "t.http, line 1: unsupported request target "
                                               "(expected /path or http(s)://host/path, got 'a.example:443')"),
         ("", "t.http: empty request (expected a request line such as 'GET / HTTP/1.1')"),
+        ("GET /x HTTP/1.1\nHost: a.example\nHost: b.example\n\n", "t.http: host appears more than once; keep one"),
         ("POST /x HTTP/1.1\nHost: a\nContent-Length: -1\n\nabcdef",
          "t.http: Content-Length is not a number of bytes (expected digits, got '-1')"),
     ],

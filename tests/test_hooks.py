@@ -193,3 +193,12 @@ def test_a_pinned_body_is_signed_exactly_even_when_the_capture_has_its_own_json_
         bisect(good, bad, app=SIGNED_APP, prepare=naive)
     result = bisect(good, bad, app=SIGNED_APP, prepare=pinned)
     assert result.patch == [{"op": "replace", "path": "/body/currency", "value": "EUR"}]
+
+
+def test_an_app_or_hook_whose_import_fails_is_an_input_error(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.py"
+    broken.write_text("raise RuntimeError('no config file')\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"--hook: importing .*broken.py failed: RuntimeError: no config file"):
+        load_hook(f"{broken}:sign")
+    code, _, err = invoke("run", str(CASE / "good.json"), str(CASE / "bad.json"), "--app", f"{broken}:app")
+    assert code == 2 and "RuntimeError: no config file" in err and "Traceback" not in err

@@ -22,7 +22,6 @@ from typing import Union
 
 from reqbisect._types import Document
 from reqbisect.document import to_wire
-from reqbisect.errors import InputError
 
 __all__ = ["Prepare", "load_hook", "pin_body"]
 
@@ -45,12 +44,10 @@ def load_hook(spec: str, *, option: str = "--hook") -> Prepare:
     """
     from reqbisect.transport import load_app
 
-    hook = load_app(spec, option=option, example="hooks:sign or path/hook.py:sign")
-    if not callable(hook):
-        raise InputError(
-            f"{spec} is not callable", source=option, expected="a function taking and returning a request document",
-            got=type(hook).__name__,
-        )
+    hook = load_app(
+        spec, option=option, example="hooks:sign or path/hook.py:sign",
+        thing="function taking and returning a request document",
+    )
     prepare: Prepare = hook
     return prepare
 

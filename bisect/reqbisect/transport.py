@@ -218,11 +218,17 @@ def is_asgi(app: object) -> bool:
     return inspect.iscoroutinefunction(call)
 
 
-def load_app(spec: str, *, option: str = "--app", example: str = "myapp.main:app or cases/x/app.py:app") -> Any:
+def load_app(
+    spec: str,
+    *,
+    option: str = "--app",
+    example: str = "myapp.main:app or cases/x/app.py:app",
+    thing: str = "function or object taking ASGI or WSGI calls",
+) -> Any:
     """Import ``module:attr`` or ``path/to/file.py:attr``.
 
     Raises:
-        InputError: the module or the attribute cannot be found.
+        InputError: the module cannot be imported, or the attribute is missing or not callable.
     """
     module_name, sep, attr = spec.rpartition(":")
     if not sep or not module_name or not attr:
@@ -241,12 +247,19 @@ def load_app(spec: str, *, option: str = "--app", example: str = "myapp.main:app
             spec_obj.loader.exec_module(module)
         else:
             module = importlib.import_module(module_name)
+    except InputError:
+        raise
     except ImportError as exc:
         raise InputError(f"cannot import {module_name}: {exc}", source=option) from None
+    except Exception as exc:  # the module's own code failed while importing
+        raise InputError(f"importing {module_name} failed: {type(exc).__name__}: {exc}", source=option) from None
     try:
-        return getattr(module, attr)
+        found = getattr(module, attr)
     except AttributeError:
         raise InputError(f"{module_name} has no attribute {attr!r}", source=option) from None
+    if not callable(found):
+        raise InputError(f"{spec} is not callable", source=option, expected=f"a {thing}", got=type(found).__name__)
+    return found
 
 
 def _check_target(target: str) -> None:

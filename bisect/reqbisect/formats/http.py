@@ -75,6 +75,10 @@ def load(text: str, *, source: str, base_dir: Path | None = None, scheme: str = 
                              expected="Name: value", got=repr(line[:60]))
         headers.append((":" + name if line.startswith(":") else name, value.strip()))
     found = {name.lower(): value for name, value in reversed(headers)}
+    for name in ("host", ":authority", "content-length"):
+        if sum(1 for n, _ in headers if n.lower() == name) > 1:
+            # A server would refuse it (RFC 9112, sections 3.2 and 6.3): which one was meant?
+            raise InputError(f"{name} appears more than once", source=source, hint="keep one")
     if pseudo:
         method, target = found.get(":method", "GET"), found.get(":path", "/")
         scheme, host = found.get(":scheme", scheme), found.get(":authority") or found.get("host")
