@@ -266,3 +266,13 @@ def test_a_loader_warning_names_its_file_once(tmp_path: Path) -> None:
     code, out, err = invoke("convert", str(path), "--to", "json")
     assert code == 0 and json.loads(out)["url"] == "http://a.example/x"
     assert err.count(str(path)) == 1 and err.startswith("reqbisect: ") and "credentials in the URL" in err
+
+
+def test_an_ignore_that_matches_nothing_is_said(tmp_path: Path) -> None:
+    report = tmp_path / "r.md"
+    code, out, err = invoke("run", str(BILLING / "good.json"), str(BILLING / "bad.json"), "--app", APP,
+                            "--ignore", "/headers/x-no-such-header", "--report", str(report))
+    assert code == 0 and json.loads(out) == case_expected("billing-header")["patch"]
+    warning = "--ignore /headers/x-no-such-header: GOOD and BAD do not differ there, so it changes nothing"
+    assert f"reqbisect: {warning}" in err
+    assert warning in report.read_text(encoding="utf-8")

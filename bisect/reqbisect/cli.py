@@ -343,6 +343,10 @@ def run_command(
         _hint_hook(result, hook)
         if result is None:
             sys.exit(code)
+    said = {*good_capture.warnings, *bad_capture.warnings}  # printed when they were loaded
+    for warning in result.warnings:
+        if warning not in said:
+            _echo_err(f"reqbisect: {warning}")
     _emit(
         result, as_json=as_json, output=output, report=report, redact=not no_redact, extra=redact_extra,
         good=good_capture.document, bad=bad_capture.document,

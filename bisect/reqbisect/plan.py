@@ -38,6 +38,8 @@ class Plan:
     space: Space
     ids: tuple[int, ...]
     fixed: frozenset[int]
+    #: What the user may want to know about the plan (an ``--ignore`` that matched nothing).
+    warnings: tuple[str, ...] = ()
 
     def changes(self, config: Config) -> frozenset[int]:
         return frozenset(self.ids[i] for i in config) | self.fixed
@@ -77,12 +79,17 @@ def make_plan(mode: str, good: JSONValue, bad: JSONValue, ignore: Sequence[str])
     if mode not in MODES:
         raise InputError(f"unknown mode {mode!r}", source="--mode", expected=" or ".join(MODES))
     tree = diff(bad, good) if mode == "fix" else diff(good, bad)
-    prefixes = [_pointer_tokens(pointer) for pointer in ignore]
-    ignored = {
-        c.id
-        for c in tree.changes
-        if any(tuple(str(t) for t in c.path[: len(p)]) == p for p in prefixes)
+    prefixes = {pointer: _pointer_tokens(pointer) for pointer in ignore}
+    matched = {
+        pointer: {c.id for c in tree.changes if tuple(str(t) for t in c.path[: len(p)]) == p}
+        for pointer, p in prefixes.items()
     }
+    ignored = set().union(*matched.values())
+    warnings = tuple(
+        f"--ignore {pointer}: GOOD and BAD do not differ there, so it changes nothing"
+        for pointer, ids in matched.items()
+        if not ids
+    )
     ids = tuple(c.id for c in tree.changes if c.id not in ignored)
     index = {change_id: i for i, change_id in enumerate(ids)}
     parents = tuple(
@@ -91,7 +98,7 @@ def make_plan(mode: str, good: JSONValue, bad: JSONValue, ignore: Sequence[str])
     )
     space = Space(parents=parents, paths=tuple(tree.changes[cid].path for cid in ids))
     fixed = frozenset(ignored) if mode != "fix" else frozenset()
-    return Plan(mode=mode, tree=tree, space=space, ids=ids, fixed=fixed)
+    return Plan(mode=mode, tree=tree, space=space, ids=ids, fixed=fixed, warnings=warnings)
 
 
 def _pointer_tokens(pointer: str) -> tuple[str, ...]:

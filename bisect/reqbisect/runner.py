@@ -387,10 +387,13 @@ async def _run(
     def stats(search: Search | None) -> Stats:
         return replace(_stats(search, sender=sender, clock=clock, started=started), verification=verification)
 
+    warnings = (*(w for capture in session.captures for w in capture.warnings), *plan.warnings)
+
     def result(search: Search | None, **fields: Any) -> Result:
         return Result(
             mode=plan.mode, stats=stats(search), changes=len(plan.tree.changes),
-            baseline_good=session.baseline.get("good"), baseline_bad=session.baseline.get("bad"), **fields,
+            baseline_good=session.baseline.get("good"), baseline_bad=session.baseline.get("bad"),
+            warnings=warnings, **fields,
         )
 
     try:
