@@ -84,6 +84,7 @@ _TEXT_TYPES = re.compile(
 )
 _HEX = re.compile(r"%[0-9A-Fa-f]{2}")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_COOKIE_NAME = re.compile(r"[^\s;=,\x00-\x1f\x7f]+")
 #: The deepest JSON body accepted: diff and apply recurse once per level.
 MAX_DEPTH = 200
 
@@ -826,8 +827,9 @@ def validate_document(obj: object, *, source: str) -> Document:
             if key == "headers" and any(v != v.strip(" \t") for v in values):
                 raise fail("value starts or ends with a space, which HTTP does not keep", key, name,
                            hint="remove the space")
-            if key == "cookies" and (not _TOKEN.fullmatch(name) or any(";" in v for v in values)):
-                raise fail("not a cookie (a token name, a value without ';')", key, name)
+            # Browsers accept more than RFC 6265's token names; only what breaks "a=1; b=2" is refused.
+            if key == "cookies" and (not _COOKIE_NAME.fullmatch(name) or any(";" in v for v in values)):
+                raise fail("not a cookie (a name without spaces, ';', '=' or ',', a value without ';')", key, name)
     headers: dict[str, Any] = {}
     for name, item in (doc.get("headers") or {}).items():
         low = name.lower()
