@@ -6,7 +6,8 @@ never waits. :func:`drive` is the only place that does: it keeps up to
 as it arrives (the core decides in proposal order, so arrival order never
 changes the answer), and ends cleanly on completion, a stop request or a
 deadline. :func:`unless_stopped` runs other work under the same stop request,
-and :func:`synchronous` turns an ``async`` entry point into its blocking twin.
+:func:`first_error` reports a failure from inside task groups as itself, and
+:func:`synchronous` turns an ``async`` entry point into its blocking twin.
 """
 
 from __future__ import annotations
