@@ -387,3 +387,12 @@ def test_json_interrupted_exits_130_with_the_best_so_far(tmp_path: Path, configs
     best = json.loads(out)
     assert isinstance(best, list)
     assert len(runs.read_text().splitlines()) < 10
+
+
+def test_json_with_two_equal_documents_exits_1_without_running_the_test(tmp_path: Path) -> None:
+    same = write_json(tmp_path / "a.json", {"a": 1}, indent=2)
+    runs = tmp_path / "runs"
+    code, out, err = invoke("json", str(same), str(same), "--test", f"echo run >> {shlex.quote(str(runs))}")
+    assert code == 1 and out == ""
+    assert err.strip() == "reqbisect: the two documents are equal; there is nothing to bisect"
+    assert not runs.exists()

@@ -514,11 +514,14 @@ def json_command(
     import tempfile
 
     from reqbisect.command_oracle import CommandTest, check_command
+    from reqbisect.diff import diff
     from reqbisect.documents import abisect_documents
 
     check_command(test_command, option="--test")
     good_doc, good_text = _read_json(good)
     bad_doc, bad_text = _read_json(bad)
+    if not diff(good_doc, bad_doc).changes:
+        raise BaselineError("the two documents are equal; there is nothing to bisect")
     base, base_text = (bad, bad_text) if mode == "fix" else (good, good_text)
     name = Path(base).name if base != "-" else "candidate.json"
     code = 0
