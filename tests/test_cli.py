@@ -276,3 +276,9 @@ def test_an_ignore_that_matches_nothing_is_said(tmp_path: Path) -> None:
     warning = "--ignore /headers/x-no-such-header: GOOD and BAD do not differ there, so it changes nothing"
     assert f"reqbisect: {warning}" in err
     assert warning in report.read_text(encoding="utf-8")
+
+
+def test_good_and_bad_cannot_both_come_from_stdin() -> None:
+    result = CliRunner().invoke(cli, ["run", "-", "-", "--app", APP], input="{}")
+    assert result.exit_code == 2
+    assert "GOOD and BAD cannot both be read from standard input" in result.stderr

@@ -301,6 +301,8 @@ def run_command(
     from reqbisect.transport import load_app
 
     oracle = _command_oracle(oracle_cmd, good_if, bad_if) or _expressions(good_if, bad_if)
+    if good.partition("#")[0] == bad.partition("#")[0] == "-":
+        raise InputError("GOOD and BAD cannot both be read from standard input", hint="save one of them to a file")
     good_capture, bad_capture = _load(good), _load(bad)
     app_object = load_app(app) if app else None
     method = {good_capture.document.get("method", "GET"), bad_capture.document.get("method", "GET")}
