@@ -205,7 +205,8 @@ def test_secrets_in_a_response_body_are_redacted_by_name_and_by_value() -> None:
     ["authorization", "proxy-authorization", "x-api-key", "api-key", "apikey", "api_key", "x-auth-token",
      "access_token", "accessToken", "authenticity_token", "x-csrftoken", "client_secret", "password", "passwd",
      "user[password]", "signature", "X-Amz-Signature", "sessionid", "session_id", "PHPSESSID", "JSESSIONID",
-     "connect.sid", "set-cookie", "ocp-apim-subscription-key", "private_key"],
+     "connect.sid", "set-cookie", "ocp-apim-subscription-key", "private_key", "x-tenant-key", "key",
+     "x-functions-key", "license_key", "x-authentication", "authentication", "passcode", "mfa_code", "totp"],
 )
 def test_secret_names(name: str) -> None:
     assert is_secret_name(name)
@@ -214,7 +215,8 @@ def test_secret_names(name: str) -> None:
 @pytest.mark.parametrize(
     "name",
     ["max_tokens", "input_tokens", "token_type", "session_count", "author", "anthropic-version", "content-type",
-     "x-request-id", "user-agent", "model", "messages", "keyboard", "passport", "x-ratelimit-remaining-tokens"],
+     "x-request-id", "user-agent", "model", "messages", "keyboard", "passport", "x-ratelimit-remaining-tokens",
+     "idempotency-key", "cache_key", "sort_key", "secret_name", "key_type"],
 )
 def test_names_that_are_not_secret(name: str) -> None:
     assert not is_secret_name(name)

@@ -87,7 +87,12 @@ _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _SECRET_WORDS = frozenset({
     "auth", "authorization", "pwd", "pass", "passwd", "password", "passphrase", "sid", "session",
     "secret", "cookie", "signature", "sig", "jwt", "bearer", "credential", "credentials", "csrf",
-    "xsrf", "otp", "apikey",
+    "xsrf", "otp", "apikey", "authentication", "passcode", "totp", "mfa",
+})
+# "key" as the last word names a secret (x-tenant-key, license_key) unless one of these says what it keys.
+_NOT_SECRET_KEYS = frozenset({
+    "idempotency", "cache", "sort", "partition", "primary", "foreign", "dedup", "dedupe", "deduplication",
+    "routing", "lookup", "object", "map", "hash", "public", "row", "range", "group",
 })
 _SECRET_SUFFIXES = ("token", "secret", "password", "passwd", "sessid", "sessionid", "signature", "apikey", "cookie")
 _SECRET_SPELLINGS = (
@@ -113,6 +118,8 @@ def is_secret_name(name: str) -> bool:
     if not words or words[-1] in _PROPERTY_WORDS:
         return False
     if any(word in _SECRET_WORDS or word.endswith(_SECRET_SUFFIXES) for word in words):
+        return True
+    if words[-1] == "key" and (len(words) == 1 or words[-2] not in _NOT_SECRET_KEYS):
         return True
     compact = "".join(words)
     return any(spelling in compact for spelling in _SECRET_SPELLINGS)
