@@ -282,3 +282,24 @@ def test_good_and_bad_cannot_both_come_from_stdin() -> None:
     result = CliRunner().invoke(cli, ["run", "-", "-", "--app", APP], input="{}")
     assert result.exit_code == 2
     assert "GOOD and BAD cannot both be read from standard input" in result.stderr
+
+
+ECHOING_APP = """
+async def app(scope, receive, send):
+    key = dict(scope["headers"]).get(b"x-api-key", b"")
+    await send({"type": "http.response.start", "status": 401, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": b"denied: your key " + key + b" is not valid"})
+"""
+
+
+def test_a_refused_baseline_is_reported_without_the_secret_it_echoes(tmp_path: Path) -> None:
+    (tmp_path / "echo.py").write_text(ECHOING_APP, encoding="utf-8")
+    good = {"method": "GET", "url": "http://h.example/v1", "headers": {"x-api-key": "KEYgood1234567890abcdef"}}
+    bad = {"method": "GET", "url": "http://h.example/v1", "headers": {"x-api-key": "KEYbad0987654321fedcba"}}
+    for name, doc in (("good.json", good), ("bad.json", bad)):
+        (tmp_path / name).write_text(json.dumps(doc), encoding="utf-8")
+    code, out, err = invoke("run", str(tmp_path / "good.json"), str(tmp_path / "bad.json"),
+                            "--app", f"{tmp_path / 'echo.py'}:app", "--good-if", "status == 200", "--json")
+    assert code == 1 and "GOOD is not good" in err
+    assert "<redacted:x-api-key#" in err
+    assert "KEYgood" not in err + out and "KEYbad" not in err + out

@@ -149,7 +149,9 @@ def test_canary_never_appears_in_a_redacted_curl_command() -> None:
 
 def test_canary_never_appears_in_the_cli_summary(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
     report = tmp_path / "report.md"
-    _emit(canary_result(), as_json=False, output=None, report=str(report), redact=True,
+    result = canary_result()
+    redactor = Redactor.for_result(result, documents=[good_document(), bad_document()])
+    _emit(result, as_json=False, output=None, report=str(report), redactor=redactor,
           good=good_document(), bad=bad_document())
     captured = capsys.readouterr()
     assert "minimal difference:" in captured.err
@@ -160,7 +162,8 @@ def test_canary_never_appears_in_the_cli_summary(capsys: pytest.CaptureFixture[s
 
 
 def test_canary_never_appears_in_the_cli_json(capsys: pytest.CaptureFixture[str]) -> None:
-    _emit(canary_result(), as_json=True, output=None, report=None, redact=True)
+    result = canary_result()
+    _emit(result, as_json=True, output=None, report=None, redactor=Redactor.for_result(result))
     captured = capsys.readouterr()
     assert leaks(captured.out) == [] and leaks(captured.err) == []
     assert json.loads(captured.out)["outcome"] == "found"
@@ -170,7 +173,7 @@ def test_canary_appears_everywhere_with_redaction_off(capsys: pytest.CaptureFixt
     result = canary_result()
     assert CANARY in render_markdown(result, redact=False)
     assert CANARY_GOOD_KEY in json.dumps(result_to_json(result, redact=False))
-    _emit(result, as_json=False, output=None, report=None, redact=False)
+    _emit(result, as_json=False, output=None, report=None, redactor=Redactor.for_result(result, enabled=False))
     assert CANARY_GOOD_KEY in capsys.readouterr().err
 
 

@@ -333,6 +333,7 @@ def run_command(
         _echo_err(f"reqbisect: sending at most {max_requests} requests")
     result = None
     code = 0
+    failure: ReqbisectError | None = None
     try:
         if live is not None:
             with live:
@@ -340,8 +341,11 @@ def run_command(
         else:
             result = _until_signal(abisect, good_capture, bad_capture, **options)
     except (Inconclusive, BaselineError, Interrupted) as exc:
-        result, code = exc.result, exc.exit_code
-        _echo_err(f"reqbisect: {exc.format_message()}")
+        result, code, failure = exc.result, exc.exit_code, exc
+    redactor = _redactor(result, redact=not no_redact, extra=redact_extra, good=good_capture, bad=bad_capture)
+    if failure is not None:
+        # The message may quote a response that echoes a secret: redacted like everything else.
+        _echo_err(f"reqbisect: {redactor.redact_text(failure.format_message())}")
         _hint_hook(result, hook)
         if result is None:
             sys.exit(code)
@@ -350,10 +354,23 @@ def run_command(
         if warning not in said:
             _echo_err(f"reqbisect: {warning}")
     _emit(
-        result, as_json=as_json, output=output, report=report, redact=not no_redact, extra=redact_extra,
+        result, as_json=as_json, output=output, report=report, redactor=redactor,
         good=good_capture.document, bad=bad_capture.document,
     )
     sys.exit(code)
+
+
+def _redactor(result: Any, *, redact: bool, extra: tuple[str, ...], good: Any, bad: Any) -> Any:
+    """One numbering of secrets for a run: the same inputs always give the same placeholders."""
+    from reqbisect.report.redact import Redactor
+
+    documents = [good.document, bad.document]
+    if result is None:
+        redactor = Redactor(enabled=redact, extra=extra)
+        for document in documents:
+            redactor.learn(document)
+        return redactor
+    return Redactor.for_result(result, enabled=redact, extra=extra, documents=documents)
 
 
 def _until_signal(function: Any, *args: Any, **options: Any) -> Any:
@@ -448,8 +465,7 @@ def _emit(
     as_json: bool,
     output: str | None,
     report: str | None,
-    redact: bool,
-    extra: tuple[str, ...] = (),
+    redactor: Any,
     good: Any = None,
     bad: Any = None,
 ) -> None:
@@ -460,10 +476,6 @@ def _emit(
     from reqbisect.report.json import result_to_json
     from reqbisect.report.markdown import render_markdown
     from reqbisect.report.patch import describe_finding
-    from reqbisect.report.redact import Redactor
-
-    documents = [doc for doc in (good, bad) if doc is not None]
-    redactor = Redactor.for_result(result, enabled=redact, extra=extra, documents=documents)
     if result.outcome != "baselines-failed":
         patch_text = _dump_json(result.patch)
         if output:
