@@ -320,6 +320,12 @@ def test_binary_bodies_lose_the_bytes_of_known_secrets() -> None:
     raw = b"\x00\xff" + CANARY.encode() + b"\x01"
     out = redactor.redact_document({"body_base64": base64.b64encode(raw).decode()})
     assert CANARY.encode() not in base64.b64decode(out["body_base64"])
+    # A file part of a multipart form is a binary body too.
+    part = {"filename": "blob.bin", "content_type": "application/octet-stream",
+            "content_base64": base64.b64encode(raw).decode()}
+    out = redactor.redact_document({"body": {"file": part, "note": "hi"}})
+    assert CANARY.encode() not in base64.b64decode(out["body"]["file"]["content_base64"])
+    assert out["body"]["file"]["filename"] == "blob.bin" and out["body"]["note"] == "hi"
 
 
 def test_truncate_never_cuts_a_placeholder() -> None:

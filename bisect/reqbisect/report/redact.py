@@ -409,8 +409,8 @@ class Redactor:
         if isinstance(value, list):
             return [self._redact_leaf(item, (*tokens, str(index))) for index, item in enumerate(value)]
         if isinstance(value, str):
-            if tokens == ("body_base64",):
-                return self._redact_base64(value)
+            if tokens == ("body_base64",) or (tokens[:1] == ("body",) and tokens[-1] == "content_base64"):
+                return self._redact_base64(value)  # a whole binary body, or one multipart part
             secret = self._classify(tokens)
             if secret is None:
                 return self.redact_text(value)
