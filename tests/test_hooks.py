@@ -54,11 +54,15 @@ def test_run_without_the_hook_exits_1_and_suggests_one() -> None:
     assert "--hook MODULE:FUNCTION" in hint
 
 
-def test_run_with_the_hook_finds_the_amount() -> None:
-    code, out, err = invoke("run", str(GOOD), str(BAD), "--app", f"{CASE / 'app.py'}:app", "--hook", HOOK)
+def test_run_with_the_hook_finds_the_amount(tmp_path: Path) -> None:
+    report = tmp_path / "report.md"
+    code, out, err = invoke("run", str(GOOD), str(BAD), "--app", f"{CASE / 'app.py'}:app", "--hook", HOOK,
+                            "--report", str(report))
     assert code == 0, err
     assert json.loads(out) == case_expected("signed-webhook")["patch"]
     assert "hint" not in err
+    # The minimal requests are shown before the hook signed them: say so, or the repro fails with 401.
+    assert "went through the hook" in err and "went through the hook" in report.read_text(encoding="utf-8")
 
 
 async def test_an_async_hook_works_too() -> None:

@@ -388,6 +388,11 @@ async def _run(
         return replace(_stats(search, sender=sender, clock=clock, started=started), verification=verification)
 
     warnings = (*(w for capture in session.captures for w in capture.warnings), *plan.warnings)
+    if session.prepare is not None:
+        warnings += (
+            "every request went through the hook before it was sent; the minimal requests shown are from "
+            "before it, so run them through the hook again (to re-sign them) to repeat the result",
+        )
 
     def result(search: Search | None, **fields: Any) -> Result:
         return Result(
