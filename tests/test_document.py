@@ -301,6 +301,8 @@ def test_validation_lower_cases_header_names() -> None:
         ({"body": {"a": [1, float("inf")]}}, "bad.json, /body/a/1: inf is not a JSON number; the body must be "
                                              "JSON that any parser reads back the same"),
         ({"hedaers": {}}, "bad.json, /hedaers: unknown key 'hedaers'; did you mean 'headers'?"),
+        ({"headers": {"authorization": ["Bearer LEAKY123", 5]}},
+         "bad.json, /headers/authorization: wrong type (expected a string or a list of strings, got a secret value)"),
     ],
 )
 def test_validation_errors_name_the_file_and_pointer(changes: dict[str, Any], message: str) -> None:

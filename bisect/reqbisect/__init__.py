@@ -11,6 +11,7 @@ Layout (imports point inward)::
     formats/                HAR, curl, raw HTTP and native JSON, in and out
     search/                 the pure search core (ddmin, dd), no I/O
     diff, document, oracle  the change tree, the request model, the judge
+    secret_names            which names hold secrets (for redaction and messages)
 
 The public API::
 

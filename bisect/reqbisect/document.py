@@ -60,6 +60,7 @@ import brotli  # type: ignore[import-untyped]
 
 from reqbisect._types import Document
 from reqbisect.errors import InputError
+from reqbisect.secret_names import is_secret_name
 
 __all__ = [
     "Capture",
@@ -777,8 +778,10 @@ def validate_document(obj: object, *, source: str) -> Document:
 
     def fail(message: str, *keys: str, expected: str | None = None, got: object = None, hint: str | None = None
              ) -> InputError:
+        # A value under a secret name (an authorization header, a password field) is not echoed.
+        shown = "a secret value" if any(is_secret_name(key) for key in keys[1:]) else _show(got)
         return InputError(message, source=source, location=_pointer(*keys) or "/", expected=expected,
-                          got=None if expected is None else _show(got), hint=hint)
+                          got=None if expected is None else shown, hint=hint)
 
     if not isinstance(obj, dict):
         raise fail("wrong type", expected="a request document (a JSON object)", got=obj)

@@ -67,6 +67,7 @@ from reqbisect._types import JSONValue, Patch
 from reqbisect.errors import InputError
 from reqbisect.formats.shell import ansi_c
 from reqbisect.oracle import Reply
+from reqbisect.secret_names import is_secret_name
 
 if TYPE_CHECKING:
     from reqbisect.result import Result
@@ -80,49 +81,7 @@ _ENCODED_PLACEHOLDER = re.compile(
     r"%3Credacted(?:%3A|:)((?:[A-Za-z0-9._~\-\[\]]|%[0-9A-Fa-f]{2})+?)(?:%23|#)(\d+)%3E", re.IGNORECASE
 )
 
-# -- names ---------------------------------------------------------------------------
-
-_SPLIT = re.compile(r"[^A-Za-z0-9]+")
-_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
-_SECRET_WORDS = frozenset({
-    "auth", "authorization", "pwd", "pass", "passwd", "password", "passphrase", "sid", "session",
-    "secret", "cookie", "signature", "sig", "jwt", "bearer", "credential", "credentials", "csrf",
-    "xsrf", "otp", "apikey", "authentication", "passcode", "totp", "mfa",
-})
-# "key" as the last word names a secret (x-tenant-key, license_key) unless one of these says what it keys.
-_NOT_SECRET_KEYS = frozenset({
-    "idempotency", "cache", "sort", "partition", "primary", "foreign", "dedup", "dedupe", "deduplication",
-    "routing", "lookup", "object", "map", "hash", "public", "row", "range", "group",
-})
-_SECRET_SUFFIXES = ("token", "secret", "password", "passwd", "sessid", "sessionid", "signature", "apikey", "cookie")
-_SECRET_SPELLINGS = (
-    "apikey", "accesskey", "secretkey", "privatekey", "subscriptionkey", "signingkey", "masterkey",
-    "clientsecret", "password", "passwd", "sessionid", "sessid", "authorization", "credential",
-)
-# A last word that makes the name describe a secret rather than hold it: token_type, session_count.
-_PROPERTY_WORDS = frozenset({
-    "count", "counts", "type", "types", "kind", "limit", "limits", "length", "len", "size", "ttl",
-    "expiry", "expires", "expiration", "exp", "in", "at", "url", "uri", "endpoint", "usage", "hint",
-    "name", "format", "budget", "used", "remaining", "reset", "required", "enabled", "mode", "policy",
-    "method", "scheme", "version",
-})
-
-
-def _words(name: str) -> list[str]:
-    return [word.lower() for part in _SPLIT.split(name) for word in _CAMEL.findall(part)]
-
-
-def is_secret_name(name: str) -> bool:
-    """Whether a header, cookie, query or body key name holds a secret (see the module rules)."""
-    words = _words(name)
-    if not words or words[-1] in _PROPERTY_WORDS:
-        return False
-    if any(word in _SECRET_WORDS or word.endswith(_SECRET_SUFFIXES) for word in words):
-        return True
-    if words[-1] == "key" and (len(words) == 1 or words[-2] not in _NOT_SECRET_KEYS):
-        return True
-    compact = "".join(words)
-    return any(spelling in compact for spelling in _SECRET_SPELLINGS)
+# -- names: see reqbisect.secret_names -----------------------------------------------------
 
 
 def _pointer_tokens(pointer: str) -> tuple[str, ...]:

@@ -1,0 +1,59 @@
+"""Which header, cookie, query and body key names hold secrets.
+
+A name is split into words (``x-api-key`` -> x, api, key; ``accessToken`` ->
+access, token). It holds a secret when a word is a secret word (``auth``,
+``password``, ``session``, ...) or ends like one (``..._token``), when its
+letters spell a known compound (``apikey``, ``clientsecret``), or when its last
+word is ``key`` and the word before does not say what it keys (``idempotency``,
+``cache``, ...). A last word that describes rather than holds (``token_type``,
+``session_count``) makes it not a secret. Redaction (``report/redact.py``) and
+input messages both ask here, so a value is never shown where it would be hidden.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["is_secret_name"]
+
+_SPLIT = re.compile(r"[^A-Za-z0-9]+")
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+_SECRET_WORDS = frozenset({
+    "auth", "authorization", "pwd", "pass", "passwd", "password", "passphrase", "sid", "session",
+    "secret", "cookie", "signature", "sig", "jwt", "bearer", "credential", "credentials", "csrf",
+    "xsrf", "otp", "apikey", "authentication", "passcode", "totp", "mfa",
+})
+# "key" as the last word names a secret (x-tenant-key, license_key) unless one of these says what it keys.
+_NOT_SECRET_KEYS = frozenset({
+    "idempotency", "cache", "sort", "partition", "primary", "foreign", "dedup", "dedupe", "deduplication",
+    "routing", "lookup", "object", "map", "hash", "public", "row", "range", "group",
+})
+_SECRET_SUFFIXES = ("token", "secret", "password", "passwd", "sessid", "sessionid", "signature", "apikey", "cookie")
+_SECRET_SPELLINGS = (
+    "apikey", "accesskey", "secretkey", "privatekey", "subscriptionkey", "signingkey", "masterkey",
+    "clientsecret", "password", "passwd", "sessionid", "sessid", "authorization", "credential",
+)
+# A last word that makes the name describe a secret rather than hold it: token_type, session_count.
+_PROPERTY_WORDS = frozenset({
+    "count", "counts", "type", "types", "kind", "limit", "limits", "length", "len", "size", "ttl",
+    "expiry", "expires", "expiration", "exp", "in", "at", "url", "uri", "endpoint", "usage", "hint",
+    "name", "format", "budget", "used", "remaining", "reset", "required", "enabled", "mode", "policy",
+    "method", "scheme", "version",
+})
+
+
+def _words(name: str) -> list[str]:
+    return [word.lower() for part in _SPLIT.split(name) for word in _CAMEL.findall(part)]
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a header, cookie, query or body key name holds a secret (see the module rules)."""
+    words = _words(name)
+    if not words or words[-1] in _PROPERTY_WORDS:
+        return False
+    if any(word in _SECRET_WORDS or word.endswith(_SECRET_SUFFIXES) for word in words):
+        return True
+    if words[-1] == "key" and (len(words) == 1 or words[-2] not in _NOT_SECRET_KEYS):
+        return True
+    compact = "".join(words)
+    return any(spelling in compact for spelling in _SECRET_SPELLINGS)
