@@ -299,3 +299,11 @@ def test_schema_is_not_vacuous() -> None:
         {**data, "minimal_bad": {**data["minimal_bad"], "extra": 1}},
     ):
         assert list(validator.iter_errors(broken)), broken
+
+
+def test_a_short_value_never_cuts_a_placeholder() -> None:
+    from reqbisect.report.patch import short_value
+
+    value = "Bearer " + "x" * 40 + " <redacted:authorization#1> and more"
+    shown = short_value(value, limit=60)
+    assert shown.endswith("…") and "<redacted:" not in shown.replace("<redacted:authorization#1>", "")

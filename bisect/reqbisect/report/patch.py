@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from reqbisect._types import Document, Patch, PatchOp
 from reqbisect.oracle import Reply
-from reqbisect.report.redact import PLACEHOLDER, Redactor
+from reqbisect.report.redact import PLACEHOLDER, Redactor, truncate
 
 if TYPE_CHECKING:
     from reqbisect.result import Result
@@ -77,7 +77,7 @@ def short_value(value: Any, limit: int = 60) -> str:
     if isinstance(value, dict) and value.get("type") == "text" and isinstance(value.get("text"), str):
         return f"text block {short_value(value['text'], limit)}"
     text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return text if len(text) <= limit else truncate(text, limit - 1) + "…"
 
 
 def _describe_value(value: Any) -> str:
