@@ -307,3 +307,9 @@ def test_a_short_value_never_cuts_a_placeholder() -> None:
     value = "Bearer " + "x" * 40 + " <redacted:authorization#1> and more"
     shown = short_value(value, limit=60)
     assert shown.endswith("…") and "<redacted:" not in shown.replace("<redacted:authorization#1>", "")
+
+
+def test_a_report_shows_control_bytes_of_a_body_escaped() -> None:
+    text = render_markdown(found(reply_bad=reply(400, b"ok\x00\x1b[31mred\r\nnext\tline\rend")))
+    assert "\x00" not in text and "\x1b" not in text and "\r" not in text
+    assert "ok\\x00\\x1b[31mred\nnext\tline\\x0dend" in text

@@ -72,7 +72,12 @@ def _code(text: str) -> str:
     return f"{ticks}{pad}{text}{pad}{ticks}"
 
 
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)")
+
+
 def _fence(content: str, info: str = "") -> str:
+    # Control bytes of a binary-ish body would corrupt the file for editors and renderers.
+    content = _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}", content).replace("\r\n", "\n")
     ticks = "`" * max(3, max((len(run) for run in re.findall(r"`+", content)), default=0) + 1)
     return f"{ticks}{info}\n{content.rstrip(chr(10))}\n{ticks}"
 
