@@ -303,3 +303,11 @@ def test_a_refused_baseline_is_reported_without_the_secret_it_echoes(tmp_path: P
     assert code == 1 and "GOOD is not good" in err
     assert "<redacted:x-api-key#" in err
     assert "KEYgood" not in err + out and "KEYbad" not in err + out
+
+
+def test_a_redact_pointer_that_leads_nowhere_is_said() -> None:
+    code, _, err = invoke("run", str(BILLING / "good.json"), str(BILLING / "bad.json"), "--app", APP,
+                          "--redact", "/body/no_such_key", "--redact", "/body/model", "--redact", "x-anything")
+    assert code == 0
+    assert "reqbisect: --redact /body/no_such_key: neither GOOD nor BAD has it, so it hides nothing" in err
+    assert "/body/model:" not in err and "x-anything" not in err

@@ -297,6 +297,7 @@ def run_command(
 ) -> None:
     """Find the smallest patch between GOOD and BAD that flips the server's answer."""
     from reqbisect.diff import diff
+    from reqbisect.report.redact import unmatched_extra
     from reqbisect.runner import abisect
     from reqbisect.transport import load_app
 
@@ -304,6 +305,8 @@ def run_command(
     if good.partition("#")[0] == bad.partition("#")[0] == "-":
         raise InputError("GOOD and BAD cannot both be read from standard input", hint="save one of them to a file")
     good_capture, bad_capture = _load(good), _load(bad)
+    for pointer in unmatched_extra(redact_extra, (good_capture.document, bad_capture.document)):
+        _echo_err(f"reqbisect: --redact {pointer}: neither GOOD nor BAD has it, so it hides nothing")
     app_object = load_app(app) if app else None
     method = {good_capture.document.get("method", "GET"), bad_capture.document.get("method", "GET")}
     if app_object is None and method & NON_IDEMPOTENT and not yes:

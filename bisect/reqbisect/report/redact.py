@@ -72,7 +72,7 @@ from reqbisect.secret_names import is_secret_name
 if TYPE_CHECKING:
     from reqbisect.result import Result
 
-__all__ = ["PLACEHOLDER", "Redactor", "check_extra", "is_secret_name", "truncate"]
+__all__ = ["PLACEHOLDER", "Redactor", "check_extra", "is_secret_name", "truncate", "unmatched_extra"]
 
 #: A placeholder as this module writes it; the label never holds ``<``, ``>``, ``#`` or spaces.
 PLACEHOLDER = re.compile(r"<redacted:([^<>#\s]+)#(\d+)>")
@@ -107,6 +107,27 @@ def check_extra(values: Iterable[str]) -> tuple[str, ...]:
             )
         checked.append(value)
     return tuple(checked)
+
+
+def unmatched_extra(values: Iterable[str], documents: Iterable[JSONValue]) -> list[str]:
+    """The ``--redact`` pointers that lead nowhere in any of ``documents`` (most likely a typo)."""
+    documents = list(documents)
+
+    def found(document: JSONValue, tokens: tuple[str, ...]) -> bool:
+        node: Any = document
+        for token in tokens:
+            if isinstance(node, dict) and token in node:
+                node = node[token]
+            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+                node = node[int(token)]
+            else:
+                return False
+        return True
+
+    return [
+        value for value in values
+        if value.startswith("/") and not any(found(doc, _pointer_tokens(value)) for doc in documents)
+    ]
 
 
 # -- shapes ----------------------------------------------------------------------------
