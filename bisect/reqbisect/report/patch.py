@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from reqbisect._types import Document, Patch, PatchOp
 from reqbisect.oracle import Reply
-from reqbisect.report.redact import PLACEHOLDER, Redactor, truncate
+from reqbisect.report.redact import PLACEHOLDER, Redactor, resolve, truncate
 
 if TYPE_CHECKING:
     from reqbisect.result import Result
@@ -91,15 +91,8 @@ def _describe_value(value: Any) -> str:
 
 
 def _lookup(doc: Any, pointer: str) -> Any:
-    node = doc
-    for token in _tokens(pointer):
-        if isinstance(node, dict) and token in node:
-            node = node[token]
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
-        else:
-            return _MISSING
-    return node
+    found, value = resolve(doc, pointer)
+    return value if found else _MISSING
 
 
 def _within(part: Any, whole: Any) -> bool:

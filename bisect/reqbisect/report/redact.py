@@ -72,7 +72,7 @@ from reqbisect.secret_names import is_secret_name
 if TYPE_CHECKING:
     from reqbisect.result import Result
 
-__all__ = ["PLACEHOLDER", "Redactor", "check_extra", "is_secret_name", "truncate", "unmatched_extra"]
+__all__ = ["PLACEHOLDER", "Redactor", "check_extra", "is_secret_name", "resolve", "truncate", "unmatched_extra"]
 
 #: A placeholder as this module writes it; the label never holds ``<``, ``>``, ``#`` or spaces.
 PLACEHOLDER = re.compile(r"<redacted:([^<>#\s]+)#(\d+)>")
@@ -109,24 +109,25 @@ def check_extra(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(checked)
 
 
+def resolve(document: Any, pointer: str) -> tuple[bool, Any]:
+    """(True, the value at ``pointer``) in ``document``, or (False, None) when it leads nowhere."""
+    node = document
+    for token in _pointer_tokens(pointer):
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return False, None
+    return True, node
+
+
 def unmatched_extra(values: Iterable[str], documents: Iterable[JSONValue]) -> list[str]:
     """The ``--redact`` pointers that lead nowhere in any of ``documents`` (most likely a typo)."""
     documents = list(documents)
-
-    def found(document: JSONValue, tokens: tuple[str, ...]) -> bool:
-        node: Any = document
-        for token in tokens:
-            if isinstance(node, dict) and token in node:
-                node = node[token]
-            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-                node = node[int(token)]
-            else:
-                return False
-        return True
-
     return [
         value for value in values
-        if value.startswith("/") and not any(found(doc, _pointer_tokens(value)) for doc in documents)
+        if value.startswith("/") and not any(resolve(doc, value)[0] for doc in documents)
     ]
 
 
