@@ -247,7 +247,7 @@ def _check_redact(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--mode", type=click.Choice(["fix", "break", "isolate"]), default="fix", show_default=True)
 @click.option("--good-if", help="Expression that holds for a good response (status, headers, text, json, elapsed).")
 @click.option("--bad-if", help="Expression that holds for a bad response.")
-@click.option("--target", help="Send every candidate to this origin (scheme://host:port).")
+@click.option("--target", help="Send every candidate to this origin (scheme://host:port; a path is prefixed to each path).")
 @click.option("--app", help="Send to an in-process ASGI/WSGI app: module:attr or path/app.py:attr.")
 @click.option("-j", "--concurrency", default=8, show_default=True, type=click.IntRange(1, 256),
               help="Requests in flight at once.")
