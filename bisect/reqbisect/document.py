@@ -410,8 +410,10 @@ def _decode_body(raw: bytes, content_type: str | None, encoding: str | None) -> 
         text = _text(data, charset)
         if text is not None:
             try:
-                return {"body": json.loads(text, parse_constant=_no_constant)}
-            except ValueError:
+                return {"body": json.loads(
+                    text, parse_constant=_no_constant, parse_float=_finite, object_pairs_hook=_unique_keys
+                )}
+            except ValueError:  # not JSON that reads back the same (also: duplicate keys, 1e400): the text
                 return {"body": text}
     elif kind == "form":
         text = _text(data)
@@ -427,6 +429,20 @@ def _decode_body(raw: bytes, content_type: str | None, encoding: str | None) -> 
         if text is not None:
             return {"body": text}
     return {"body_base64": _b64(data)}
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is not a finite number")
+    return value
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise ValueError("an object has a key twice")
+    return found
 
 
 def _no_constant(name: str) -> Any:
