@@ -154,3 +154,11 @@ def test_a_har_file_named_json_gets_a_hint(tmp_path: Path) -> None:
     (tmp_path / "capture.json").write_text(har_with([]), encoding="utf-8")
     with pytest.raises(InputError, match="unknown key 'log'; this looks like a HAR file; give it the .har extension"):
         load_request(str(tmp_path / "capture.json"))
+
+
+def test_har_header_values_lose_surrounding_spaces_like_curl_and_raw_http(tmp_path: Path) -> None:
+    (tmp_path / "spaced.har").write_text(har_with([{"name": "X-Foo", "value": " bar "}]), encoding="utf-8")
+    (tmp_path / "spaced.curl").write_text("curl https://a.example/x -H 'X-Foo:  bar '", encoding="utf-8")
+    (tmp_path / "spaced.http").write_text("GET /x HTTP/1.1\nHost: a.example\nX-Foo:  bar \n\n", encoding="utf-8")
+    documents = [load_request(str(tmp_path / name)).document for name in ("spaced.har", "spaced.curl", "spaced.http")]
+    assert [doc["headers"]["x-foo"] for doc in documents] == ["bar", "bar", "bar"]

@@ -157,7 +157,11 @@ def _agree(body: Any, params: list[dict[str, Any]]) -> bool:
 def _wire(request: dict[str, Any], pointer: str, source: str, warnings: list[str]) -> WireRequest:
     method = _string(request, "method", pointer, source)
     url = _string(request, "url", pointer, source)
-    headers = [(h["name"], h.get("value", "")) for h in _pairs(request.get("headers"), f"{pointer}/headers", source)]
+    # Surrounding spaces are not part of a header value (RFC 9110, section 5.5); curl and raw HTTP drop them too.
+    headers = [
+        (h["name"], str(h.get("value", "")).strip(" \t"))
+        for h in _pairs(request.get("headers"), f"{pointer}/headers", source)
+    ]
     names = {name.lower() for name, _ in headers}
     cookies = _pairs(request.get("cookies"), f"{pointer}/cookies", source)
     if cookies and "cookie" not in names:
