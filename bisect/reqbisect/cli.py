@@ -367,13 +367,7 @@ def _redactor(result: Any, *, redact: bool, extra: tuple[str, ...], good: Any, b
     """One numbering of secrets for a run: the same inputs always give the same placeholders."""
     from reqbisect.report.redact import Redactor
 
-    documents = [good.document, bad.document]
-    if result is None:
-        redactor = Redactor(enabled=redact, extra=extra)
-        for document in documents:
-            redactor.learn(document)
-        return redactor
-    return Redactor.for_result(result, enabled=redact, extra=extra, documents=documents)
+    return Redactor.for_result(result, enabled=redact, extra=extra, documents=[good.document, bad.document])
 
 
 def _until_signal(function: Any, *args: Any, **options: Any) -> Any:

@@ -245,7 +245,7 @@ class Redactor:
     @classmethod
     def for_result(
         cls,
-        result: Result,
+        result: Result | None,
         *,
         enabled: bool = True,
         extra: Iterable[str] = (),
@@ -256,8 +256,13 @@ class Redactor:
         The patch's base request is learned first, then the other minimal request,
         ``documents`` (the original GOOD and BAD, when the caller has them), the patch
         and the replies, so the same result always gets the same placeholders.
+        Without a result (a run that failed before it had one) only ``documents`` are learned.
         """
         redactor = cls(enabled=enabled, extra=extra)
+        if result is None:
+            for document in documents:
+                redactor.learn(document)
+            return redactor
         first, second = (
             (result.minimal_good, result.minimal_bad) if result.mode == "break"
             else (result.minimal_bad, result.minimal_good)
