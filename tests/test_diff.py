@@ -10,7 +10,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from reqbisect.diff import ChangeTree, diff, to_pointer
+from reqbisect.diff import ChangeTree, diff
+from reqbisect.pointer import format_pointer as to_pointer
 
 
 def strict_equal(x: Any, y: Any) -> bool:

@@ -79,32 +79,15 @@ from difflib import SequenceMatcher
 from typing import Union
 
 from reqbisect._types import JSONValue, Patch
+from reqbisect.pointer import format_pointer
 
-__all__ = ["Change", "ChangeTree", "diff", "to_pointer"]
+__all__ = ["Change", "ChangeTree", "diff"]
 
 _IDENTITY_KEYS = ("id", "name", "key")
 _PATH_CUT = re.compile(r"[/?&]+")
 _LIST_CUT = re.compile(r"(?:[,;]\s*)+")
 _SPACE_CUT = re.compile(r"\s+")
 _BRIEF = 60
-
-
-def to_pointer(path: Sequence[str | int]) -> str:
-    """Render path tokens as a JSON Pointer (RFC 6901).
-
-    Args:
-        path: object keys and array indices from the root down.
-
-    Returns:
-        The pointer, e.g. ``"/a~1b/0"`` for ``("a/b", 0)``; ``""`` for the root.
-    """
-    return "".join("/" + _escape(token) for token in path)
-
-
-def _escape(token: str | int) -> str:
-    if isinstance(token, int):
-        return str(token)
-    return token.replace("~", "~0").replace("/", "~1")
 
 
 def _brief(value: JSONValue) -> str:
@@ -140,7 +123,7 @@ class Change:
     @property
     def pointer(self) -> str:
         """The JSON Pointer of :attr:`path`."""
-        return to_pointer(self.path)
+        return format_pointer(self.path)
 
     @property
     def summary(self) -> str:
@@ -280,7 +263,7 @@ class _ObjectDiff:
         assert isinstance(base, dict)
         ids = sel.ids
         for m in self.members:
-            where = pointer + "/" + _escape(m.key)
+            where = pointer + format_pointer((m.key,))
             if isinstance(m, _Edited):
                 m.edit.ops(base[m.key], sel, where, out)
             elif isinstance(m, _Added):

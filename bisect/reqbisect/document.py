@@ -60,6 +60,7 @@ import brotli  # type: ignore[import-untyped]
 
 from reqbisect._types import Document
 from reqbisect.errors import InputError
+from reqbisect.pointer import format_pointer
 from reqbisect.secret_names import is_secret_name
 
 __all__ = [
@@ -740,10 +741,6 @@ def origin(doc: Document) -> str:
 # -- validation ---------------------------------------------------------------------
 
 
-def _pointer(*keys: str) -> str:
-    return "".join("/" + k.replace("~", "~0").replace("/", "~1") for k in keys)
-
-
 def _show(value: object) -> str:
     text = json.dumps(value, ensure_ascii=False) if not isinstance(value, bytes) else repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
@@ -796,7 +793,7 @@ def validate_document(obj: object, *, source: str) -> Document:
              ) -> InputError:
         # A value under a secret name (an authorization header, a password field) is not echoed.
         shown = "a secret value" if any(is_secret_name(key) for key in keys[1:]) else _show(got)
-        return InputError(message, source=source, location=_pointer(*keys) or "/", expected=expected,
+        return InputError(message, source=source, location=format_pointer(keys) or "/", expected=expected,
                           got=None if expected is None else shown, hint=hint)
 
     if not isinstance(obj, dict):

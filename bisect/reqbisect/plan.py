@@ -16,6 +16,7 @@ from reqbisect._types import Document, JSONValue, Patch
 from reqbisect.diff import ChangeTree, diff
 from reqbisect.errors import InputError
 from reqbisect.outcome import Outcome
+from reqbisect.pointer import parse_pointer, starts_with
 from reqbisect.search import Best, Config, Space, Step, isolate, minimise
 
 __all__ = ["MODES", "Plan", "make_plan"]
@@ -79,9 +80,9 @@ def make_plan(mode: str, good: JSONValue, bad: JSONValue, ignore: Sequence[str])
     if mode not in MODES:
         raise InputError(f"unknown mode {mode!r}", source="--mode", expected=" or ".join(MODES))
     tree = diff(bad, good) if mode == "fix" else diff(good, bad)
-    prefixes = {pointer: _pointer_tokens(pointer) for pointer in ignore}
+    prefixes = {pointer: parse_pointer(pointer, source="--ignore") for pointer in ignore}
     matched = {
-        pointer: {c.id for c in tree.changes if tuple(str(t) for t in c.path[: len(p)]) == p}
+        pointer: {c.id for c in tree.changes if starts_with(c.path, p)}
         for pointer, p in prefixes.items()
     }
     ignored = set().union(*matched.values())
@@ -100,8 +101,3 @@ def make_plan(mode: str, good: JSONValue, bad: JSONValue, ignore: Sequence[str])
     fixed = frozenset(ignored) if mode != "fix" else frozenset()
     return Plan(mode=mode, tree=tree, space=space, ids=ids, fixed=fixed, warnings=warnings)
 
-
-def _pointer_tokens(pointer: str) -> tuple[str, ...]:
-    if not pointer.startswith("/"):
-        raise InputError("expected a JSON pointer such as /headers/x-request-id", source="--ignore", got=repr(pointer))
-    return tuple(t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/"))

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 from reqbisect._types import Document, Patch, PatchOp
 from reqbisect.oracle import Reply
-from reqbisect.report.redact import PLACEHOLDER, Redactor, resolve, truncate
+from reqbisect.pointer import parse_pointer, resolve
+from reqbisect.report.redact import PLACEHOLDER, Redactor, truncate
 
 if TYPE_CHECKING:
     from reqbisect.result import Result
@@ -50,15 +51,9 @@ _AREAS = {"headers": "header", "cookies": "cookie", "query": "query parameter"}
 _MISSING: Any = object()
 
 
-def _tokens(pointer: str) -> list[str]:
-    if not pointer:
-        return []
-    return [t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/")]
-
-
 def name_pointer(pointer: str) -> str:
     """``/body/system/0/text`` -> ``body.system[0].text``; ``/headers/accept`` -> ``header accept``."""
-    tokens = _tokens(pointer)
+    tokens = parse_pointer(pointer)
     if not tokens:
         return "the whole request"
     if tokens[0] in _AREAS and len(tokens) >= 2:
@@ -187,7 +182,7 @@ def describe_op(
         if share is not None:
             n, m, unit = share
             return f"added {n} of {m} {unit} to {where}: {_describe_value(shown(value))}"
-        if _tokens(path)[-1:] == ["-"]:
+        if parse_pointer(path)[-1:] == ("-",):
             return f"appended {_describe_value(shown(value))} to {name_pointer(path.rsplit('/', 1)[0])}"
         return f"added {where} = {_describe_value(shown(value))}"
     if kind == "remove":

@@ -67,12 +67,13 @@ from reqbisect._types import JSONValue, Patch
 from reqbisect.errors import InputError
 from reqbisect.formats.shell import ansi_c
 from reqbisect.oracle import Reply
+from reqbisect.pointer import format_pointer, parse_pointer, resolve
 from reqbisect.secret_names import is_secret_name
 
 if TYPE_CHECKING:
     from reqbisect.result import Result
 
-__all__ = ["PLACEHOLDER", "Redactor", "check_extra", "is_secret_name", "resolve", "truncate", "unmatched_extra"]
+__all__ = ["PLACEHOLDER", "Redactor", "check_extra", "is_secret_name", "truncate", "unmatched_extra"]
 
 #: A placeholder as this module writes it; the label never holds ``<``, ``>``, ``#`` or spaces.
 PLACEHOLDER = re.compile(r"<redacted:([^<>#\s]+)#(\d+)>")
@@ -82,12 +83,6 @@ _ENCODED_PLACEHOLDER = re.compile(
 )
 
 # -- names: see reqbisect.secret_names -----------------------------------------------------
-
-
-def _pointer_tokens(pointer: str) -> tuple[str, ...]:
-    if not pointer:
-        return ()
-    return tuple(t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/"))
 
 
 def check_extra(values: Iterable[str]) -> tuple[str, ...]:
@@ -107,19 +102,6 @@ def check_extra(values: Iterable[str]) -> tuple[str, ...]:
             )
         checked.append(value)
     return tuple(checked)
-
-
-def resolve(document: Any, pointer: str) -> tuple[bool, Any]:
-    """(True, the value at ``pointer``) in ``document``, or (False, None) when it leads nowhere."""
-    node = document
-    for token in _pointer_tokens(pointer):
-        if isinstance(node, dict) and token in node:
-            node = node[token]
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
-        else:
-            return False, None
-    return True, node
 
 
 def unmatched_extra(values: Iterable[str], documents: Iterable[JSONValue]) -> list[str]:
@@ -236,7 +218,7 @@ class Redactor:
         self.enabled = enabled
         extra = check_extra(extra)
         self._names = frozenset(value.lower() for value in extra if not value.startswith("/"))
-        self._pointers = tuple(_pointer_tokens(value) for value in extra if value.startswith("/"))
+        self._pointers = tuple(parse_pointer(value) for value in extra if value.startswith("/"))
         self._placeholders: dict[str, str] = {}
         self._counts: dict[str, int] = {}
         self._spelled: dict[str, str] = {}
@@ -313,7 +295,7 @@ class Redactor:
 
     def is_secret(self, where: str | Sequence[str]) -> bool:
         """Whether the value at a JSON pointer (or its tokens) is secret by name or by ``--redact``."""
-        tokens = _pointer_tokens(where) if isinstance(where, str) else tuple(where)
+        tokens = parse_pointer(where) if isinstance(where, str) else tuple(where)
         return self._classify(tokens) is not None
 
     # -- learning ----------------------------------------------------------------------
@@ -379,7 +361,7 @@ class Redactor:
     def learn(self, document: JSONValue, pointer: str = "") -> None:
         """Learn the secrets of a document (or any JSON value found at ``pointer``)."""
         if self.enabled:
-            self._learn_leaf(document, _pointer_tokens(pointer))
+            self._learn_leaf(document, parse_pointer(pointer))
 
     def learn_patch(self, patch: Patch) -> None:
         """Learn the secrets that the values of a patch's operations hold."""
@@ -415,7 +397,7 @@ class Redactor:
         if not self.enabled:
             return value
         self.learn(value, pointer)
-        return self._redact_leaf(value, _pointer_tokens(pointer))
+        return self._redact_leaf(value, parse_pointer(pointer))
 
     def redact_document(self, document: Any) -> Any:
         """A copy of a request document (or any JSON value) with every secret replaced."""
@@ -430,7 +412,7 @@ class Redactor:
         for op in patch:
             op = dict(op)
             if "value" in op:
-                op["value"] = self._redact_leaf(op["value"], _pointer_tokens(str(op.get("path", ""))))
+                op["value"] = self._redact_leaf(op["value"], parse_pointer(str(op.get("path", ""))))
             out.append(op)
         return out
 
@@ -551,7 +533,7 @@ class Redactor:
         if not self.enabled:
             return reply
         headers = tuple(
-            (name, self.redact_value(value, "/headers/" + name.lower().replace("~", "~0").replace("/", "~1")))
+            (name, self.redact_value(value, format_pointer(("headers", name.lower()))))
             for name, value in reply.headers
         )
         body = reply.body
