@@ -297,21 +297,21 @@ async def test_resume_sends_again_what_got_no_answer_and_nothing_that_did(journa
     assert len([identity for identity in second if identity in answered]) <= result.stats.verification
 
 
-def test_a_journal_torn_by_a_crash_still_reads_after_more_entries(journal: Path) -> None:
-    from reqbisect.journal import Entry, Journal, read_journal
+async def test_a_journal_torn_by_a_crash_still_reads_after_more_entries(journal: Path) -> None:
+    from reqbisect.journal import Entry, Journal, Role, read_journal
     from reqbisect.outcome import Outcome
 
     run = {"mode": "fix", "good": "0" * 16, "bad": "1" * 16}
     writer = Journal(journal, run=run)
-    writer.record(Entry("a#0", Outcome.GOOD, 200, "200 {}", "baseline-good"))
-    writer.record(Entry("b#0", Outcome.BAD, 403, "403 blocked", "baseline-bad"))
+    await writer.record(Entry("a#0", Outcome.GOOD, 200, "200 {}", Role.BASELINE_GOOD))
+    await writer.record(Entry("b#0", Outcome.BAD, 403, "403 blocked", Role.BASELINE_BAD))
     writer.close()
     text = journal.read_text(encoding="utf-8")
     journal.write_text(text[: len(text) - 12], encoding="utf-8")
     assert set(read_journal(journal, run=run)) == {"a#0"}
 
     writer = Journal(journal, run=run)
-    writer.record(Entry("c#0", Outcome.GOOD, 200, "200 {}"))
+    await writer.record(Entry("c#0", Outcome.GOOD, 200, "200 {}"))
     writer.close()
     assert set(read_journal(journal, run=run)) == {"a#0", "c#0"}
 

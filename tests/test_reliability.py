@@ -18,7 +18,6 @@ Two halves:
 
 from __future__ import annotations
 
-import contextlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ import pytest
 import trio.testing
 
 from reqbisect import BaselineError, Inconclusive, ReqbisectError, abisect
+from reqbisect.budget import BudgetSpent
 from reqbisect.document import WireRequest
 from reqbisect.formats import load_request
 from reqbisect.oracle import Reply
@@ -172,20 +172,26 @@ async def test_a_server_that_only_answers_503_is_called_overloaded() -> None:
 
 async def test_the_budget_holds_with_a_rate_limit_and_retries_in_flight() -> None:
     name = "waf-header"
-    overruns = []
+    overruns, miscounts = [], []
     for seed in (3, 5, 8):
         with fault_server(name, seed, {"503": 0.1, "reset": 0.1}) as server:
             for budget in (14, 20, 26):
                 before = server.count
-                with contextlib.suppress(Inconclusive):
-                    await abisect(
+                try:
+                    result = await abisect(
                         load_request(case_file(name, "good")), load_request(case_file(name, "bad")),
                         target=server.url, concurrency=8, max_requests=budget, rate=200, timeout=0.5, backoff=0.01,
                     )
+                except Inconclusive as exc:
+                    result = exc.result
                 assert server.settle()
-                if server.count - before > budget:
-                    overruns.append((seed, budget, server.count - before))
+                received = server.count - before
+                if received > budget:
+                    overruns.append((seed, budget, received))
+                if result.stats.requests != received:
+                    miscounts.append((seed, budget, result.stats.requests, received))
     assert overruns == []
+    assert miscounts == []
 
 
 async def test_requests_withdrawn_before_they_were_sent_are_not_counted() -> None:
@@ -345,17 +351,17 @@ async def test_a_spent_budget_answers_without_calling_the_transport() -> None:
     s, transport, _ = sender([OK], max_requests=2)
     assert (await s.fetch(wire(1))).status == 200
     assert (await s.fetch(wire(2))).status == 200
-    spent = await s.fetch(wire(3))
-    assert spent == Reply(status=None, error="request budget spent")
+    with pytest.raises(BudgetSpent):
+        await s.fetch(wire(3))
     assert len(transport.sent) == 2 and s.requests == 2
-    assert s.budget_left == 0
+    assert s.budget.left == 0
 
 
 async def test_the_budget_cuts_a_retry_loop_short() -> None:
     s, transport, _ = sender([RESET], max_requests=3, retries=10, backoff=0.01)
-    reply = await s.fetch(wire())
-    assert reply.error == "request budget spent"
-    assert len(transport.sent) == 3
+    with pytest.raises(BudgetSpent):
+        await s.fetch(wire())
+    assert len(transport.sent) == s.requests == 3
 
 
 async def test_an_identical_request_is_answered_from_the_cache() -> None:
@@ -366,16 +372,25 @@ async def test_an_identical_request_is_answered_from_the_cache() -> None:
 
 
 def test_concurrent_fetches_never_overrun_the_budget_while_paced() -> None:
-    async def main() -> int:
+    async def main() -> tuple[int, int, int]:
         transport = ScriptedTransport([OK], SystemClock())
         s = Sender(transport, clock=SystemClock(), rate=4, max_requests=3)
+        refused = 0
+
+        async def fetch(n: int) -> None:
+            nonlocal refused
+            try:
+                await s.fetch(wire(n))
+            except BudgetSpent:
+                refused += 1
+
         async with anyio.create_task_group() as tg:
             for n in range(5):
-                tg.start_soon(s.fetch, wire(n))
-        return len(transport.sent)
+                tg.start_soon(fetch, n)
+        return len(transport.sent), s.requests, refused
 
     clock = trio.testing.MockClock(autojump_threshold=0)
-    assert anyio.run(main, backend="trio", backend_options={"clock": clock}) <= 3
+    assert anyio.run(main, backend="trio", backend_options={"clock": clock}) == (3, 3, 2)
 
 
 async def test_a_429_halves_the_requests_in_flight_and_successes_grow_them_back() -> None:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 
 import pytest
 
-from reqbisect.search import Candidate, Config, Outcome, Search, Space, isolate, minimise
+from reqbisect.search import Candidate, Config, Outcome, Search, Space, State, isolate, minimise
 
 GOOD, BAD, UNRESOLVED = Outcome.GOOD, Outcome.BAD, Outcome.UNRESOLVED
 
@@ -52,7 +52,7 @@ def run(search: Search, oracle: Oracle, *, slots: int = 1) -> list[Candidate]:
     """Answer the oldest candidate in flight until the search is done."""
     proposed: list[Candidate] = []
     in_flight: list[Candidate] = []
-    while not search.done:
+    while search.state is State.WAITING:
         fresh = search.propose(slots - len(in_flight))
         proposed.extend(fresh)
         in_flight.extend(fresh)
@@ -151,7 +151,7 @@ def test_fix_mode_asks_exactly_these_questions_for_changes_3_and_5() -> None:
     assert [c.rank for c in proposed] == list(range(8))
     assert [c.round for c in proposed] == list(range(1, 9))
     assert all(c.committed for c in proposed)
-    assert search.finished
+    assert search.state is State.DONE
     assert search.best.good == cfg(3, 5)
     assert search.best.bad == cfg()
     assert search.best.minimal
@@ -361,9 +361,7 @@ def test_budget_stops_the_search_after_five_calls(mode: str, slots: int) -> None
     proposed = run(search, oracle, slots=slots)
     assert len(proposed) == 5
     assert search.stats.calls == 5
-    assert search.exhausted
-    assert search.done
-    assert not search.finished
+    assert search.state is State.SPENT
     assert not search.best.minimal
     assert search.propose(8) == []
     # The best so far is made of configurations with known outcomes.
@@ -382,7 +380,7 @@ def test_non_monotone_oracle_gives_a_one_minimal_result() -> None:
 
     search = fix(space)
     run(search, oracle)
-    assert search.finished
+    assert search.state is State.DONE
     assert search.best.minimal
     assert_one_minimal(space, oracle, search.best.good, GOOD)
     for slots in (2, 8):
@@ -417,7 +415,7 @@ def test_verification_catches_a_change_that_stopped_being_needed() -> None:
 
     search = fix(space)
     run(search, oracle)
-    assert search.finished and search.best.minimal
+    assert search.state is State.DONE and search.best.minimal
     assert_one_minimal(space, oracle, search.best.good, GOOD)
 
 
@@ -435,7 +433,7 @@ def test_unresolved_verification_counts_as_losing_the_target() -> None:
     search = fix(space)
     proposed = run(search, oracle)
     assert proposed[-1].config == cfg(5)
-    assert search.finished
+    assert search.state is State.DONE
     assert search.best.good == cfg(2, 5)
     # As in dd: a half-built request that fails another way does not make 2 unnecessary.
     assert search.best.minimal
@@ -456,7 +454,7 @@ def test_unresolved_answers_still_end_with_the_target_outcome(mode: str, slots: 
 
     search = START[mode](space)
     run(search, oracle, slots=slots)
-    assert search.finished
+    assert search.state is State.DONE
     assert search.stats.unresolved > 0
     best = search.best
     assert oracle(best.good) is GOOD
@@ -474,7 +472,7 @@ def test_all_unresolved_keeps_everything() -> None:
     space = Space.flat(4)
     search = fix(space)
     proposed = run(search, lambda config: UNRESOLVED)
-    assert search.finished
+    assert search.state is State.DONE
     assert search.best.good == space.everything
     assert search.best.minimal
     assert search.stats.unresolved == len(proposed)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from reqbisect.search import Best, Candidate, Config, Outcome, Search, Space, isolate, minimise
+from reqbisect.search import Best, Candidate, Config, Outcome, Search, Space, State, isolate, minimise
 
 GOOD, BAD, UNRESOLVED = Outcome.GOOD, Outcome.BAD, Outcome.UNRESOLVED
 
@@ -149,7 +149,7 @@ def drive(
     """
     proposed: list[Candidate] = []
     in_flight: list[Candidate] = []
-    while not search.done:
+    while search.state is State.WAITING:
         fresh = search.propose(slots - len(in_flight))
         proposed.extend(fresh)
         in_flight.extend(fresh)
@@ -165,7 +165,7 @@ def drive(
     assert set(search.obsolete()) == set(in_flight)
     for leftover in in_flight:
         search.cancel(leftover)
-    return Run(search.best, search.finished, proposed)
+    return Run(search.best, (search.state is State.DONE), proposed)
 
 
 def result_of(problem: Problem, best: Best) -> Config:

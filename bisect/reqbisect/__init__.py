@@ -49,7 +49,7 @@ _EXPORTS = {
     "abisect_documents": "reqbisect.documents",
     "Result": "reqbisect.result",
     "Stats": "reqbisect.result",
-    "Progress": "reqbisect.runner",
+    "Progress": "reqbisect.phases",
     "Reply": "reqbisect.oracle",
     "CommandOracle": "reqbisect.command_oracle",
     "CommandTest": "reqbisect.command_oracle",
@@ -78,7 +78,7 @@ if TYPE_CHECKING:
     from reqbisect.outcome import Outcome as Outcome
     from reqbisect.result import Result as Result
     from reqbisect.result import Stats as Stats
-    from reqbisect.runner import Progress as Progress
+    from reqbisect.phases import Progress as Progress
     from reqbisect.runner import abisect as abisect
     from reqbisect.documents import abisect_documents as abisect_documents
     from reqbisect.runner import bisect as bisect

@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from reqbisect import __version__
-from reqbisect.errors import BaselineError, Inconclusive, InputError, Interrupted, ReqbisectError
+from reqbisect.errors import BaselineError, ExitCode, Inconclusive, InputError, Interrupted, ReqbisectError
 
 NON_IDEMPOTENT = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -54,17 +54,18 @@ def _write(text: str) -> None:
 
 
 class _Group(click.Group):
-    """Maps reqbisect's errors to exit codes, in one place."""
+    """The one place that exits: a command's ExitCode, or the code of the error it raised."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            code = super().invoke(ctx)
         except ReqbisectError as exc:
             _echo_err(f"reqbisect: {exc.format_message()}")
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             _echo_err("reqbisect: interrupted")
-            ctx.exit(130)
+            ctx.exit(ExitCode.INTERRUPTED)
+        ctx.exit(code if isinstance(code, ExitCode) else ExitCode.FOUND)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -189,7 +190,9 @@ def _new_file(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 @click.option("--target", help="Send to this origin instead.")
 @click.option("--app", help="Send to an in-process ASGI/WSGI app, module:attr.")
 @click.option("--timeout", default=30.0, show_default=True, type=POSITIVE, help="Seconds.")
-def send_command(request: str, good_if: str | None, bad_if: str | None, target: str | None, app: str | None, timeout: float) -> None:
+def send_command(
+    request: str, good_if: str | None, bad_if: str | None, target: str | None, app: str | None, timeout: float
+) -> ExitCode:
     """Send one request; print its status, a short body and its outcome."""
     import anyio
 
@@ -211,8 +214,7 @@ def send_command(request: str, good_if: str | None, bad_if: str | None, target: 
     click.echo(reply.short(400))
     if oracle is not None:
         click.echo(f"outcome: {anyio.run(call_oracle, oracle, reply, capture.document)}")
-    if reply.error is not None:
-        sys.exit(1)
+    return ExitCode.BASELINES if reply.error is not None else ExitCode.FOUND
 
 
 def _progress_display(quiet: bool) -> Any:
@@ -294,9 +296,12 @@ def run_command(
     as_json: bool, no_redact: bool, redact_extra: tuple[str, ...], hook: Any, oracle_cmd: str | None,
     max_time: float | None, repeat: int, baseline_repeats: int, follow_redirects: bool, journal: str | None,
     resume: str | None, yes: bool, quiet: bool,
-) -> None:
+) -> ExitCode:
     """Find the smallest patch between GOOD and BAD that flips the server's answer."""
+    from reqbisect.budget import default_limit
     from reqbisect.diff import diff
+    from reqbisect.mode import Mode
+    from reqbisect.options import RunOptions
     from reqbisect.report.redact import unmatched_extra
     from reqbisect.runner import abisect
     from reqbisect.transport import load_app
@@ -311,7 +316,7 @@ def run_command(
     method = {good_capture.document.get("method", "GET"), bad_capture.document.get("method", "GET")}
     if app_object is None and method & NON_IDEMPOTENT and not yes:
         n = len(diff(bad_capture.document, good_capture.document).changes)
-        bound = max_requests or _default_bound(n)
+        bound = max_requests or default_limit(n)
         max_requests = bound
         question = (
             f"This sends up to {bound} {'/'.join(sorted(method))} requests to "
@@ -326,23 +331,24 @@ def run_command(
             raise InputError("cancelled; nothing was sent")
 
     live, update = _progress_display(quiet)
-    options: dict[str, Any] = dict(
-        mode=mode, oracle=oracle, app=app_object, target=target, concurrency=concurrency, rate=rate,
-        timeout=timeout, retries=retries, max_requests=max_requests, ignore=ignore, progress=update,
-        prepare=hook, max_time=max_time, repeat=repeat, baseline_repeats=baseline_repeats,
-        follow_redirects=follow_redirects, journal=journal, resume=resume,
+    options = RunOptions(
+        mode=Mode(mode), target=target, concurrency=concurrency, max_requests=max_requests, max_time=max_time,
+        timeout=timeout, retries=retries, rate=rate, repeat=repeat, baseline_repeats=baseline_repeats,
+        follow_redirects=follow_redirects, ignore=ignore,
+        journal=Path(journal) if journal else None, resume=Path(resume) if resume else None,
     )
+    arguments: dict[str, Any] = dict(options=options, oracle=oracle, app=app_object, progress=update, prepare=hook)
     if max_requests is not None and not quiet:
         _echo_err(f"reqbisect: sending at most {max_requests} requests")
     result = None
-    code = 0
+    code = ExitCode.FOUND
     failure: ReqbisectError | None = None
     try:
         if live is not None:
             with live:
-                result = _until_signal(abisect, good_capture, bad_capture, **options)
+                result = _until_signal(abisect, good_capture, bad_capture, **arguments)
         else:
-            result = _until_signal(abisect, good_capture, bad_capture, **options)
+            result = _until_signal(abisect, good_capture, bad_capture, **arguments)
     except (Inconclusive, BaselineError, Interrupted) as exc:
         result, code, failure = exc.result, exc.exit_code, exc
     redactor = _redactor(result, redact=not no_redact, extra=redact_extra, good=good_capture, bad=bad_capture)
@@ -351,7 +357,7 @@ def run_command(
         _echo_err(f"reqbisect: {redactor.redact_text(failure.format_message())}")
         _hint_hook(result, hook)
         if result is None:
-            sys.exit(code)
+            return code
     said = {*good_capture.warnings, *bad_capture.warnings}  # printed when they were loaded
     for warning in result.warnings:
         if warning not in said:
@@ -360,7 +366,7 @@ def run_command(
         result, as_json=as_json, output=output, report=report, redactor=redactor,
         good=good_capture.document, bad=bad_capture.document,
     )
-    sys.exit(code)
+    return code
 
 
 def _redactor(result: Any, *, redact: bool, extra: tuple[str, ...], good: Any, bad: Any) -> Any:
@@ -445,11 +451,6 @@ def _command_oracle(command: str | None, good_if: str | None, bad_if: str | None
     return CommandOracle(command)
 
 
-def _default_bound(changes: int) -> int:
-    """A request budget that the search stays within for ``changes`` changes."""
-    return 4 + 4 * max(1, changes) * max(1, math.ceil(math.log2(changes + 1)))
-
-
 def _origin_of(document: Any) -> str:
     from reqbisect.document import origin
 
@@ -515,7 +516,7 @@ def _emit(
 def json_command(
     good: str, bad: str, test_command: str, mode: str, concurrency: int, max_requests: int | None,
     timeout: float | None, output: str | None, as_json: bool,
-) -> None:
+) -> ExitCode:
     """Find the smallest patch between two JSON documents (GOOD passes the test, BAD fails it).
 
     No HTTP at all: each candidate document is written in the style of its input file
@@ -527,15 +528,16 @@ def json_command(
     from reqbisect.command_oracle import CommandTest, check_command
     from reqbisect.diff import diff
     from reqbisect.documents import abisect_documents
+    from reqbisect.mode import Mode
 
     check_command(test_command, option="--test")
     good_doc, good_text = _read_json(good)
     bad_doc, bad_text = _read_json(bad)
     if not diff(good_doc, bad_doc).changes:
         raise BaselineError("the two documents are equal; there is nothing to bisect")
-    base, base_text = (bad, bad_text) if mode == "fix" else (good, good_text)
+    base, base_text = Mode(mode).base.pick((good, good_text), (bad, bad_text))
     name = Path(base).name if base != "-" else "candidate.json"
-    code = 0
+    code = ExitCode.FOUND
     with tempfile.TemporaryDirectory(prefix="reqbisect-") as folder:
         test = CommandTest(
             test_command, Path(folder), name=name, dump=_json_style_of(base_text), timeout=timeout
@@ -553,7 +555,7 @@ def json_command(
             result, code = exc.result, exc.exit_code
             _echo_err(f"reqbisect: {exc.format_message()}")
             if result is None:
-                sys.exit(code)
+                return code
     patch_text = _dump_json(result.patch)
     if output:
         Path(output).write_text(patch_text + "\n", encoding="utf-8")
@@ -567,7 +569,7 @@ def json_command(
         f"{_count(result.changes, 'change')}; {_count(s.requests, 'test run')} ({s.cache_hits} cached, "
         f"{s.unresolved} unresolved), {_count(s.rounds, 'round')}, {s.seconds:.1f}s"
     )
-    sys.exit(code)
+    return code
 
 
 def _read_json(arg: str) -> tuple[Any, str]:

@@ -1,35 +1,84 @@
 """Bisecting any two JSON documents with any test: configuration files, payloads, fixtures.
 
-The same search as for requests, without HTTP: ``test`` judges each candidate
-document. Both documents are judged first; then the core searches the change
-tree between them and the answer comes back as a :class:`~reqbisect.result.Result`
-whose ``stats.requests`` counts calls of ``test``.
+The same run as for requests (``reqbisect.pipeline``), with a
+:class:`DocumentJudge`: ``test`` judges each candidate document, and
+``stats.requests`` counts its calls. A test is taken to be deterministic: a
+document it has judged is not tested again, so the verification costs
+nothing and the budget keeps nothing back for it.
 """
 
 from __future__ import annotations
 
 import copy
 import inspect
-import math
-import time
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any, Union
 
 import anyio
 
 from reqbisect._types import JSONValue
-from reqbisect.driver import drive, first_error, synchronous
-from reqbisect.errors import BaselineError, Inconclusive, InputError, Interrupted
-from reqbisect.oracle import to_outcome
+from reqbisect.budget import Budget, BudgetSpent
+from reqbisect.driver import first_error, synchronous
+from reqbisect.errors import BaselineError, InputError
+from reqbisect.journal import Role
+from reqbisect.judge import Votes
+from reqbisect.mode import Mode, Side
+from reqbisect.oracle import Reply, to_outcome
+from reqbisect.options import RunOptions
 from reqbisect.outcome import Outcome
+from reqbisect.phases import Run
+from reqbisect.pipeline import run
 from reqbisect.plan import make_plan
-from reqbisect.result import Result, Stats
-from reqbisect.search import Candidate, Search
+from reqbisect.result import Result
+from reqbisect.transport import SystemClock
 
-__all__ = ["Test", "abisect_documents", "bisect_documents"]
+__all__ = ["DocumentJudge", "Test", "abisect_documents", "bisect_documents"]
 
 #: A test for ``bisect_documents``: document -> Outcome or bool, sync or async.
 Test = Callable[[Any], Union[Outcome, bool, Awaitable[Union[Outcome, bool]]]]
+
+
+class DocumentJudge:
+    """Judges documents with a test function, each distinct document once."""
+
+    repeat = 1
+    verification_reserve = 0
+
+    def __init__(self, test: Test, budget: Budget) -> None:
+        self._test = test
+        self.budget = budget
+        self.baseline: dict[Side, Reply] = {}
+        self._known: dict[str, Outcome] = {}
+        self.cache_hits = 0
+
+    def allowed(self, concurrency: int) -> int:
+        return concurrency
+
+    async def _outcome(self, document: JSONValue) -> Outcome:
+        key = json.dumps(document, ensure_ascii=False)
+        if key in self._known:
+            self.cache_hits += 1
+            return self._known[key]
+        with self.budget.reserve() as ticket:
+            ticket.commit()
+            answer = self._test(copy.deepcopy(document))  # candidates share subtrees; a test may edit its argument
+            if inspect.isawaitable(answer):
+                answer = await answer
+        outcome = self._known[key] = to_outcome(answer)
+        return outcome
+
+    async def votes(self, document: JSONValue, *, role: Role, times: int) -> Votes:
+        try:
+            outcome = await self._outcome(document)
+        except BudgetSpent:
+            return Votes((Outcome.UNRESOLVED,) * times, spent=True)
+        return Votes((outcome,) * times)
+
+    async def calibrate(self, good: JSONValue, bad: JSONValue, *, times: int) -> None:
+        good_outcome, bad_outcome = await self._outcome(good), await self._outcome(bad)
+        if good_outcome is not Outcome.GOOD or bad_outcome is not Outcome.BAD:
+            raise BaselineError(f"the good document is {good_outcome} and the bad one is {bad_outcome}")
 
 
 async def abisect_documents(
@@ -37,7 +86,7 @@ async def abisect_documents(
     bad_doc: JSONValue,
     test: Test,
     *,
-    mode: str = "fix",
+    mode: str | Mode = Mode.FIX,
     concurrency: int = 8,
     max_requests: int | None = None,
     stop: anyio.Event | None = None,
@@ -52,60 +101,18 @@ async def abisect_documents(
         raise InputError("must be at least 1", source="concurrency", got=str(concurrency))
     if max_requests is not None and max_requests < 2:
         raise InputError("must be at least 2 (the two documents)", source="max_requests", got=str(max_requests))
-    plan = make_plan(mode, good_doc, bad_doc, ())
+    options = RunOptions(
+        mode=Mode.of(mode, source="mode"), concurrency=concurrency, max_requests=max_requests,
+        baseline_repeats=1, timeout=float("inf"),
+    )
+    plan = make_plan(options.mode, good_doc, bad_doc)
     if not plan.tree.changes:
         raise BaselineError("the two documents are equal; there is nothing to bisect")
-    calls = 0
-    started = time.perf_counter()
-
-    async def judge(document: Any) -> Outcome:
-        nonlocal calls
-        calls += 1
-        answer = test(copy.deepcopy(document))  # candidates share subtrees; a test may edit its argument
-        if inspect.isawaitable(answer):
-            answer = await answer
-        return to_outcome(answer)
-
-    good_outcome, bad_outcome = await judge(good_doc), await judge(bad_doc)
-    if good_outcome is not Outcome.GOOD or bad_outcome is not Outcome.BAD:
-        raise BaselineError(f"the good document is {good_outcome} and the bad one is {bad_outcome}")
-    search = Search(
-        plan.strategy(),
-        known={frozenset(): plan.base_outcome, plan.space.everything: plan.base_outcome.opposite},
-        max_calls=None if max_requests is None else max(0, max_requests - 2),
-    )
-
-    async def evaluate(candidate: Candidate) -> Outcome:
-        return await judge(plan.apply(candidate.config))
-
+    clock = SystemClock()
+    judge = DocumentJudge(test, Budget(max_requests))
+    context = Run(plan=plan, judge=judge, options=options, clock=clock, started=clock.now(), stop=stop)
     with first_error():
-        halted = await drive(search, evaluate, concurrency=concurrency, stop=stop, grace=math.inf)
-    best = search.best
-    core = search.stats
-    result = Result(
-        mode=mode,
-        outcome="found" if search.finished and best.minimal and not halted else "inconclusive",
-        patch=plan.patch(best),
-        minimal_good=plan.apply(best.good),  # type: ignore[arg-type]
-        minimal_bad=plan.apply(best.bad),  # type: ignore[arg-type]
-        stats=Stats(
-            requests=calls, cache_hits=core.cache_hits, unresolved=core.unresolved, rounds=core.rounds,
-            seconds=round(time.perf_counter() - started, 3), candidates=core.calls, cancelled=core.cancelled,
-        ),
-        verified=True,
-        minimal=search.finished and best.minimal,
-        reason=(
-            "interrupted" if halted
-            else None if search.finished and best.minimal
-            else "the budget ran out before the search finished"
-        ),
-        changes=len(plan.tree.changes),
-    )
-    if halted:
-        raise Interrupted("interrupted; this is the best result so far", result=result)
-    if result.reason is not None:
-        raise Inconclusive(result.reason, result=result)
-    return result
+        return await run(context)
 
 
 bisect_documents = synchronous(abisect_documents)

@@ -12,6 +12,7 @@ deadline. :func:`unless_stopped` runs other work under the same stop request,
 
 from __future__ import annotations
 
+import enum
 import math
 import sys
 from collections.abc import Awaitable, Callable, Iterator
@@ -22,16 +23,24 @@ from typing import Optional, ParamSpec, TypeVar
 import anyio
 
 from reqbisect.outcome import Outcome
-from reqbisect.search import Candidate, Search
-from reqbisect.sender import Sender
+from reqbisect.search import Candidate, Search, State
 
 if sys.version_info < (3, 11):
     from exceptiongroup import BaseExceptionGroup
 
-__all__ = ["drive", "first_error", "synchronous", "unless_stopped"]
+__all__ = ["Halt", "drive", "first_error", "synchronous", "unless_stopped"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+
+class Halt(str, enum.Enum):
+    """Why :func:`drive` stopped before the search was done."""
+
+    #: ``stop`` was set (Ctrl-C, SIGTERM, or the caller's event).
+    STOPPED = "stopped"
+    #: ``deadline`` seconds passed (``--max-time``).
+    DEADLINE = "deadline"
 
 
 async def drive(
@@ -43,19 +52,19 @@ async def drive(
     stop: anyio.Event | None = None,
     grace: float = 0.0,
     deadline: float | None = None,
-    sender: Sender | None = None,
-) -> str | None:
+    allowed: Callable[[int], int] | None = None,
+) -> Halt | None:
     """Propose, send, feed, until the search is done. One task group, no leaks.
 
     A request on the wire is never withdrawn while the search runs, since
     its answer often serves a later branch; when the search ends or ``stop``
-    is set, those in flight get ``grace`` seconds to finish. Returns None
-    when the search ended, "stopped" when ``stop`` was set, or "deadline"
-    when ``deadline`` seconds passed.
+    is set, those in flight get ``grace`` seconds to finish. ``allowed``
+    lowers the number in flight while a server signals overload. Returns None
+    when the search ended, else why it stopped.
     """
     send_stream, receive_stream = anyio.create_memory_object_stream[Optional[tuple[Candidate, Outcome]]](math.inf)
     scopes: dict[int, anyio.CancelScope] = {}
-    halted: str | None = None
+    halted: Halt | None = None
 
     async def run(candidate: Candidate, scope: anyio.CancelScope) -> None:
         with scope:
@@ -78,8 +87,8 @@ async def drive(
         if stop is not None:
             tg.start_soon(watch, stop)
         with anyio.move_on_after(math.inf if deadline is None else deadline) as timer:
-            while not search.done:
-                limit = concurrency if sender is None else min(concurrency, sender.allowed(concurrency))
+            while search.state is State.WAITING:
+                limit = concurrency if allowed is None else min(concurrency, allowed(concurrency))
                 for candidate in search.propose(limit - len(search.in_flight)):
                     scopes[candidate.rank] = scope = anyio.CancelScope()
                     tg.start_soon(run, candidate, scope)
@@ -87,14 +96,14 @@ async def drive(
                     break
                 item = await receive_stream.receive()
                 if item is None:
-                    halted = "stopped"
+                    halted = Halt.STOPPED
                     break
                 feed(item)
         if timer.cancelled_caught:
-            halted = "deadline"
+            halted = Halt.DEADLINE
         # Requests on the wire finish (within ``grace``) so that every request
         # counted was really answered; only then are stragglers abandoned.
-        if halted != "deadline":
+        if halted is not Halt.DEADLINE:
             with anyio.move_on_after(grace):
                 while scopes:
                     item = await receive_stream.receive()

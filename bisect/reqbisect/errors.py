@@ -15,13 +15,29 @@ expected and what was found, so the command line can print it as it is.
 
 from __future__ import annotations
 
+import enum
 from typing import Any
+
+
+class ExitCode(enum.IntEnum):
+    """What the command line exits with; each error class names its own."""
+
+    #: The minimal difference was found and re-verified.
+    FOUND = 0
+    #: The baselines do not reproduce (or a ``send`` got no answer).
+    BASELINES = 1
+    #: Usage or input error; nothing was sent.
+    INPUT = 2
+    #: Budget spent, too many unresolved, or verification failed; the best result so far is shown.
+    INCONCLUSIVE = 3
+    #: Interrupted; the best result so far is shown.
+    INTERRUPTED = 130
 
 
 class ReqbisectError(Exception):
     """Root of the errors reqbisect raises on purpose."""
 
-    exit_code = 1
+    exit_code = ExitCode.BASELINES
 
     def __init__(
         self,
@@ -60,13 +76,13 @@ class ReqbisectError(Exception):
 class InputError(ReqbisectError, ValueError):
     """Bad input: a capture, a document, a patch, an option or an expression."""
 
-    exit_code = 2
+    exit_code = ExitCode.INPUT
 
 
 class BaselineError(ReqbisectError):
     """The baselines do not reproduce: GOOD is not good, BAD is not bad, or they are equal."""
 
-    exit_code = 1
+    exit_code = ExitCode.BASELINES
 
     def __init__(self, message: str, *, result: Any = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
@@ -76,7 +92,7 @@ class BaselineError(ReqbisectError):
 class Inconclusive(ReqbisectError):
     """The search stopped before proving its answer; ``.result`` is the best so far."""
 
-    exit_code = 3
+    exit_code = ExitCode.INCONCLUSIVE
 
     def __init__(self, message: str, *, result: Any = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
@@ -86,7 +102,7 @@ class Inconclusive(ReqbisectError):
 class Interrupted(ReqbisectError):
     """The run was interrupted; ``.result`` is the best so far."""
 
-    exit_code = 130
+    exit_code = ExitCode.INTERRUPTED
 
     def __init__(self, message: str, *, result: Any = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)

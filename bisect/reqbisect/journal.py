@@ -3,8 +3,10 @@
 A line is written and fsynced as soon as an outcome is known, so a run killed at
 any moment (even with SIGKILL) leaves a journal whose complete lines are all
 valid; a torn last line is ignored when reading. ``--resume`` replays the
-journal: a request whose key is in it is not sent again, and its recorded
-outcome is used instead.
+journal: :class:`Replay` stands in front of the sender and answers a request
+whose key is in the journal with its recorded outcome, so it is not sent again.
+Writes run in a worker thread, one at a time and in order, so that an fsync
+never blocks the event loop.
 
 Lines hold no secret values: a request is named by the SHA-256 of its wire form
 (``key``), a response by its status and a hash of its masked signature. The
@@ -14,18 +16,37 @@ documents) so that a journal is never replayed against other inputs.
 
 from __future__ import annotations
 
+import enum
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
+import anyio
+import anyio.to_thread
+
+from reqbisect.document import WireRequest
 from reqbisect.errors import InputError
+from reqbisect.oracle import Recorded, Reply
 from reqbisect.outcome import Outcome
 
-__all__ = ["Entry", "Journal", "read_journal"]
+__all__ = ["Entry", "Fetch", "Journal", "Replay", "Role", "read_journal"]
 
 FORMAT = "reqbisect-journal/1"
+
+
+class Role(str, enum.Enum):
+    """Why a request was sent."""
+
+    BASELINE_GOOD = "baseline-good"
+    BASELINE_BAD = "baseline-bad"
+    CANDIDATE = "candidate"
+    #: Sent again on purpose at the end, to confirm the answer.
+    VERIFY = "verify"
+
+    def __repr__(self) -> str:
+        return f"Role.{self.name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +57,32 @@ class Entry:
     outcome: Outcome
     status: int | None
     signature: str
-    #: "baseline-good", "baseline-bad", "candidate" or "verify".
-    role: str = "candidate"
+    role: Role = Role.CANDIDATE
+
+
+class Fetch(Protocol):
+    """What sends a wire request (the Sender)."""
+
+    async def fetch(self, wire: WireRequest, *, fresh: bool = False) -> Reply: ...
+
+
+class Replay:
+    """Answers what a journal holds; everything else goes to ``fetch``.
+
+    A replayed reply carries its recorded outcome and signature digest
+    (:class:`~reqbisect.oracle.Recorded`); oracles are not asked again.
+    """
+
+    def __init__(self, sender: Fetch, entries: dict[str, Entry]) -> None:
+        self._sender = sender
+        self._entries = entries
+
+    async def fetch(self, wire: WireRequest, *, key: str, fresh: bool = False) -> Reply:
+        """The journal's answer for ``key`` (the wire's hash and which send of it this is), or a fresh one."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return await self._sender.fetch(wire, fresh=fresh)
+        return Reply(status=entry.status, recorded=Recorded(entry.outcome, entry.signature))
 
 
 class Journal:
@@ -47,19 +92,22 @@ class Journal:
         self.path = path
         _drop_torn_line(path)
         self._file: IO[str] = path.open("a", encoding="utf-8")
+        self._lock = anyio.Lock()
         if self._file.tell() == 0:
             self._write({"format": FORMAT, **run})
 
-    def record(self, entry: Entry) -> None:
-        self._write(
-            {
-                "key": entry.key,
-                "outcome": entry.outcome.value,
-                "status": entry.status,
-                "signature": entry.signature,
-                "role": entry.role,
-            }
-        )
+    async def record(self, entry: Entry) -> None:
+        """Append ``entry`` durably; in order, and off the event loop."""
+        line = {
+            "key": entry.key,
+            "outcome": entry.outcome.value,
+            "status": entry.status,
+            "signature": entry.signature,
+            "role": entry.role.value,
+        }
+        async with self._lock:
+            # Not abandoned on cancellation: a line is either whole or not begun.
+            await anyio.to_thread.run_sync(self._write, line)
 
     def _write(self, line: dict[str, Any]) -> None:
         self._file.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
@@ -119,7 +167,7 @@ def read_journal(path: Path, *, run: dict[str, Any]) -> dict[str, Entry]:
                 outcome=Outcome(data["outcome"]),
                 status=data.get("status"),
                 signature=data.get("signature", ""),
-                role=data.get("role", "candidate"),
+                role=Role(data.get("role", "candidate")),
             )
         except (KeyError, ValueError, TypeError):
             raise InputError("malformed journal entry", source=str(path), location=f"line {number}") from None

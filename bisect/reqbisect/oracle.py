@@ -30,7 +30,9 @@ from reqbisect.errors import BaselineError, InputError
 from reqbisect.outcome import Outcome
 
 __all__ = [
+    "OVERLOAD",
     "Expression",
+    "Recorded",
     "Oracle",
     "Reply",
     "SignatureOracle",
@@ -39,6 +41,19 @@ __all__ = [
     "informative",
     "signature",
 ]
+
+
+#: Statuses that mean "not now" (RFC 6585 section 4, RFC 9110 section 15.6.4): retried,
+#: and never judged unless a baseline itself answered so.
+OVERLOAD = frozenset({429, 503})
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What a journal kept of an earlier answer: its outcome and signature digest, never its body."""
+
+    outcome: Outcome
+    signature: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +67,13 @@ class Reply:
     elapsed: float = 0.0
     #: A transport error after retries ("connection refused", "timed out"), else None.
     error: str | None = None
+    #: Set when the answer comes from a journal (``--resume``) instead of the server.
+    recorded: Recorded | None = None
+
+    @property
+    def retryable(self) -> bool:
+        """No answer, or "not now": worth another attempt, and not worth a journal line."""
+        return self.error is not None or self.status in OVERLOAD
 
     @property
     def text(self) -> str:
@@ -89,6 +111,8 @@ Oracle = Callable[[Reply, Document], Union[Outcome, bool, Awaitable[Union[Outcom
 
 async def call_oracle(oracle: Oracle, reply: Reply, document: Document) -> Outcome:
     """Call a sync or async oracle and normalise its answer to an :class:`Outcome`."""
+    if reply.recorded is not None:
+        return reply.recorded.outcome  # judged when it was recorded
     answer = oracle(reply, document)
     if inspect.isawaitable(answer):
         answer = await answer
@@ -159,15 +183,14 @@ def signature_digest(reply: Reply) -> str:
     The masked body can still hold a secret the server echoed (a token in letters
     only), so only its hash is stored.
     """
+    if reply.recorded is not None:
+        return reply.recorded.signature
     return hashlib.sha256(signature(reply).encode("utf-8", "surrogateescape")).hexdigest()[:16]
-
-
-_NEVER_JUDGED = frozenset({429, 503})
 
 
 def informative(replies: Sequence[Reply]) -> Sequence[Reply]:
     """The replies that say something: rate limits and overload are left out unless that is all there is."""
-    kept = [reply for reply in replies if reply.status not in _NEVER_JUDGED and reply.error is None]
+    kept = [reply for reply in replies if not reply.retryable]
     return kept or replies
 
 
@@ -191,7 +214,7 @@ class SignatureOracle:
         """
         good, bad = informative(good), informative(bad)
         for name, replies in (("GOOD", good), ("BAD", bad)):
-            if all(reply.status in _NEVER_JUDGED for reply in replies):
+            if all(reply.status in OVERLOAD for reply in replies):
                 raise BaselineError(
                     f"{name} got {replies[0].short()} on every try: the server is overloaded or rate-limiting",
                     hint="try again later, or lower --rate / -j and raise --retries",
@@ -229,7 +252,7 @@ class SignatureOracle:
         if reply.error is not None:
             return Outcome.UNRESOLVED
         status = reply.status
-        if status in _NEVER_JUDGED and status not in (self.good_status, self.bad_status):
+        if status in OVERLOAD and status not in (self.good_status, self.bad_status):
             return Outcome.UNRESOLVED
         sig = signature_digest(reply)
         if self.good_status != self.bad_status:

@@ -2,16 +2,18 @@
 
 Every request of a run goes through one :class:`Sender`. An identical request
 (same method, URL, header lines and body bytes) is sent once and answered from
-the cache after that. The budget is a hard limit on what the server receives:
-a request is counted before it waits for its slot, so requests waiting together
-cannot overrun it, and each redirect hop a transport follows is counted and
-paced as a request of its own. ``concurrency`` caps the requests on the wire at
-once, whoever sends them (search, baselines, verification). Transport
-errors, 429 and 503 are retried with exponential backoff and seeded jitter,
-waiting at least what ``Retry-After`` asks (RFC 9110, section 10.2.3). While the
-server signals overload the number of requests allowed in flight halves, and it
-grows back by one per round of successes (additive increase, multiplicative
-decrease). Time comes from an injected :class:`~reqbisect.transport.Clock`.
+the cache after that. The :class:`~reqbisect.budget.Budget` is a hard limit on
+what the server receives: a request is reserved before it waits for its rate
+slot (so requests waiting together cannot overrun it), committed when it
+reaches the server, and released if it is withdrawn before; each redirect hop a
+transport follows is reserved, paced and committed as a request of its own.
+``concurrency`` caps the requests on the wire at once, whoever sends them
+(search, baselines, verification). Transport errors, 429 and 503 are retried
+with exponential backoff and seeded jitter, waiting at least what
+``Retry-After`` asks (RFC 9110, section 10.2.3). While the server signals
+overload the number of requests allowed in flight halves, and it grows back by
+one per round of successes (additive increase, multiplicative decrease). Time
+comes from an injected :class:`~reqbisect.transport.Clock`.
 """
 
 from __future__ import annotations
@@ -20,18 +22,17 @@ import hashlib
 import math
 import random
 import time
+from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 
 import anyio
 
+from reqbisect.budget import Budget, BudgetSpent
 from reqbisect.document import WireRequest
-from reqbisect.oracle import Reply
+from reqbisect.oracle import OVERLOAD, Reply
 from reqbisect.transport import Admit, Clock, HttpxTransport, Transport
 
 __all__ = ["Sender", "wire_key"]
-
-_SPENT = Reply(status=None, error="request budget spent")
-
 
 def wire_key(wire: WireRequest) -> str:
     digest = hashlib.sha256()
@@ -73,6 +74,7 @@ class Sender:
     Args:
         transport: where requests go.
         clock: time source for pacing and backoff.
+        budget: the run's request budget (a new one of ``max_requests`` by default).
         max_requests: hard limit on requests sent, retries included.
         rate: requests per second at most (None: no limit).
         retries: extra attempts after a transport error, 429 or 503.
@@ -85,6 +87,7 @@ class Sender:
         transport: Transport,
         *,
         clock: Clock,
+        budget: Budget | None = None,
         max_requests: int | None = None,
         rate: float | None = None,
         retries: int = 2,
@@ -95,7 +98,7 @@ class Sender:
         # Held only while a request is on the wire, never across pacing or backoff sleeps.
         self._on_wire = anyio.CapacityLimiter(concurrency) if concurrency is not None else None
         self._clock = clock
-        self._max_requests = max_requests
+        self.budget = budget if budget is not None else Budget(max_requests)
         self._interval = 1.0 / rate if rate else 0.0
         self._next_slot = -math.inf
         self._retries = retries
@@ -106,8 +109,12 @@ class Sender:
         self._allowed: float | None = None
         self._ceiling = 64
         self._pending: dict[str, anyio.Event] = {}
-        self.requests = 0
         self.cache_hits = 0
+
+    @property
+    def requests(self) -> int:
+        """Requests that reached the server (or the in-process app), retries and redirect hops included."""
+        return self.budget.sent
 
     def allowed(self, concurrency: int) -> int:
         """How many requests may be in flight now: halved on 429/503, regrown on success (AIMD)."""
@@ -117,19 +124,20 @@ class Sender:
         return max(1, min(concurrency, int(self._allowed)))
 
     def _signal(self, reply: Reply) -> None:
-        if reply.status in (429, 503):
+        if reply.status in OVERLOAD:
             self._allowed = max(1.0, (self._allowed or float(self._ceiling)) / 2)
         elif self._allowed is not None:
             self._allowed += 1.0 / self._allowed
             if self._allowed >= self._ceiling:
                 self._allowed = None
 
-    @property
-    def budget_left(self) -> int | None:
-        return None if self._max_requests is None else self._max_requests - self.requests
-
     async def fetch(self, wire: WireRequest, *, fresh: bool = False) -> Reply:
-        """The reply to ``wire``: from the cache unless ``fresh``, else sent."""
+        """The reply to ``wire``: from the cache unless ``fresh``, else sent.
+
+        Raises:
+            BudgetSpent: the budget ran out before an answer came (a redirect chain
+                cut short by it included: the hop it stopped at is not the answer).
+        """
         if fresh:
             return await self._send_with_retries(wire)
         key = wire_key(wire)
@@ -140,9 +148,7 @@ class Sender:
             return self._cache[key]
         event = self._pending[key] = anyio.Event()
         try:
-            reply = await self._send_with_retries(wire)
-            if reply.error != _SPENT.error:
-                self._cache[key] = reply
+            reply = self._cache[key] = await self._send_with_retries(wire)
             return reply
         finally:
             del self._pending[key]
@@ -151,14 +157,9 @@ class Sender:
     async def _send_with_retries(self, wire: WireRequest) -> Reply:
         attempt = 0
         while True:
-            if not await self._take_slot():
-                return _SPENT
             reply = await self._send_once(wire)
-            if reply is _SPENT:
-                return reply
             self._signal(reply)
-            retryable = reply.error is not None or reply.status in (429, 503)
-            if not retryable or attempt >= self._retries:
+            if not reply.retryable or attempt >= self._retries:
                 return reply
             delay = self._backoff * (2**attempt) * (1.0 + 0.25 * self._jitter.random())
             hinted = _retry_after(reply)
@@ -167,58 +168,56 @@ class Sender:
             attempt += 1
             await self._clock.sleep(delay)
 
-    async def _take_slot(self) -> bool:
-        """Count one request against the budget and wait for its rate slot; False if the budget is spent.
-
-        Counted before waiting, so that requests waiting together can never
-        overrun the budget.
-        """
-        if self._max_requests is not None and self.requests >= self._max_requests:
-            return False
-        self.requests += 1
-        try:
-            await self._pace()
-        except BaseException:
-            self.requests -= 1  # withdrawn before it was sent
-            raise
-        return True
-
     async def _send_once(self, wire: WireRequest) -> Reply:
-        """One attempt (its first request already counted); every redirect hop after it takes a slot too.
-
-        A hop refused for want of budget makes the whole attempt a spent budget:
-        the redirect it stopped at is not the answer to ``wire``.
-        """
+        """One attempt, its redirect hops included; each hop is reserved, paced and committed on its own."""
         limiter = self._on_wire
-        refused = held = False
+        ticket = self.budget.reserve()
+        held = False
+
+        async def take_place() -> None:
+            nonlocal held
+            await self._pace()
+            if limiter is not None:
+                await limiter.acquire()
+                held = True
 
         async def admit() -> bool:
             # Between hops nothing of this attempt is on the wire: its place is
-            # given up while it waits for the next slot, and taken again to send.
-            nonlocal refused, held
-            if limiter is not None:
-                limiter.release()
-                held = False
-            refused = not await self._take_slot()
-            if not refused and limiter is not None:
-                await limiter.acquire()
-                held = True
-            return not refused
-
-        try:
-            if limiter is not None:
-                await limiter.acquire()
-                held = True
-            reply = await self._deliver(wire, admit)
-        finally:
+            # given up while the next hop waits for its slot, and taken again to send.
+            nonlocal ticket, held
             if held and limiter is not None:
                 limiter.release()
-        return _SPENT if refused else reply
+                held = False
+            ticket.release()  # the hop before was committed, or never reached the server
+            try:
+                ticket = self.budget.reserve()
+            except BudgetSpent:
+                raise _HopRefused from None
+            await take_place()
+            return True
 
-    async def _deliver(self, wire: WireRequest, admit: Admit) -> Reply:
-        if isinstance(self._transport, HttpxTransport):  # the one that follows redirects itself
-            return await self._transport.send(wire, admit=admit)
-        return await self._transport.send(wire)
+        def arrived() -> None:
+            ticket.commit()
+
+        try:
+            await take_place()
+            reply = await self._deliver(wire, admit, arrived)
+            if reply.status is not None:
+                ticket.commit()  # whatever the transport could tell, an answer means it arrived
+            return reply
+        except _HopRefused:
+            raise BudgetSpent(f"the request budget ({self.budget.limit}) ran out in a redirect chain") from None
+        finally:
+            ticket.release()
+            if held and limiter is not None:
+                limiter.release()
+
+    async def _deliver(self, wire: WireRequest, admit: Admit, arrived: Callable[[], None]) -> Reply:
+        if isinstance(self._transport, HttpxTransport):  # it follows redirects and sees the wire itself
+            return await self._transport.send(wire, admit=admit, arrived=arrived)
+        reply = await self._transport.send(wire)
+        arrived()  # it cannot tell; counting it keeps the budget a hard limit
+        return reply
 
     async def _pace(self) -> None:
         if not self._interval:
@@ -228,3 +227,7 @@ class Sender:
         self._next_slot = slot
         if slot > now:
             await self._clock.sleep(slot - now)
+
+
+class _HopRefused(Exception):
+    """A redirect hop found the budget spent (raised through the transport, turned into BudgetSpent)."""

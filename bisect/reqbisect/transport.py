@@ -66,6 +66,8 @@ class SystemClock:
 
 
 class Transport(Protocol):
+    """Where wire requests go; the Sender adds caching, budget, pacing and retries on top."""
+
     async def send(self, wire: WireRequest) -> Reply: ...
 
     async def aclose(self) -> None: ...
@@ -89,15 +91,33 @@ class HttpxTransport:
     follow_redirects: int = 0
     #: Seconds each request on the wire may take in all, body included (None: no deadline).
     timeout: float | None = None
+    #: The client's transport is an app in this process (a request reaches it when sent).
+    in_process: bool = False
 
-    async def send(self, wire: WireRequest, *, admit: Admit | None = None) -> Reply:
-        """Send ``wire`` (following redirects if asked; ``admit`` is asked before each extra hop)."""
+    async def send(
+        self, wire: WireRequest, *, admit: Admit | None = None, arrived: Callable[[], None] | None = None
+    ) -> Reply:
+        """Send ``wire`` (following redirects if asked; ``admit`` is asked before each extra hop).
+
+        ``arrived`` is called when a hop has reached the server: when its body is
+        written to the connection, or at once for an in-process app (which is
+        called as soon as it is sent to). A hop whose connection was never made
+        does not arrive.
+        """
         url = retarget(wire.url, self.target) if self.target else wire.url
         started = time.perf_counter()
         method, headers, content = wire.method, list(wire.headers), wire.body
+
+        async def trace(event: str, info: dict[str, Any]) -> None:
+            if arrived is not None and event.endswith("send_request_body.complete"):
+                arrived()
+
         try:
             for hop in range(self.follow_redirects + 1):
                 request = _exact_request(method, url, headers, content)
+                request.extensions["trace"] = trace
+                if self.in_process and arrived is not None:
+                    arrived()
                 with anyio.move_on_after(self.timeout) as deadline:
                     response, body = await self._exchange(request)
                 if deadline.cancelled_caught:
@@ -311,6 +331,7 @@ def open_transport(
             owns_client=True,
             follow_redirects=follow_redirects,
             timeout=timeout,
+            in_process=True,
         )
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=32)
     return HttpxTransport(

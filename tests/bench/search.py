@@ -68,7 +68,7 @@ from typing import Any
 import anyio
 from anyio.abc import TaskGroup
 
-from reqbisect.search import Candidate, Config, Outcome, Search, Space, minimise
+from reqbisect.search import Candidate, Config, Outcome, Search, Space, State, minimise
 
 LATENCY = 0.02
 FAMILIES = ("all", "any")
@@ -191,7 +191,7 @@ class _Driver:
     async def run(self) -> None:
         async with anyio.create_task_group() as tg:
             self._top_up(tg)
-            while not self.search.done:
+            while self.search.state is State.WAITING:
                 if not self.scopes:
                     raise RuntimeError("the search is not done but proposes nothing")
                 candidate, outcome = await self.answers_out.receive()
@@ -216,7 +216,7 @@ def run_reqbisect(planted: Planted, k: int, latency: float, *, withdraw: bool = 
     began = time.perf_counter()
     anyio.run(driver.run)
     wall = time.perf_counter() - began
-    correct = search.finished and search.best.minimal and planted.is_answer(search.best.good)
+    correct = (search.state is State.DONE) and search.best.minimal and planted.is_answer(search.best.good)
     unique = len(set(driver.sent))
     return Sample(
         calls=len(driver.sent),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from reqbisect.outcome import Outcome
 from reqbisect.search.dd import isolate
 from reqbisect.search.ddmin import minimise
-from reqbisect.search.engine import Ask, Best, Candidate, Done, Search, SearchStats, Step
+from reqbisect.search.engine import Ask, Best, Candidate, Done, Search, SearchStats, State, Step
 from reqbisect.search.space import Config, Space
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "Search",
     "SearchStats",
     "Space",
+    "State",
     "Step",
     "isolate",
     "minimise",

@@ -22,12 +22,27 @@ two levels) and with lopsided ones it follows the likely path further.
 
 from __future__ import annotations
 
+import enum
 import heapq
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from reqbisect.outcome import Outcome
 from reqbisect.search.space import Config
+
+
+class State(enum.Enum):
+    """Where a search is: the sentinel its driver loops on (like h11's ``NEED_DATA``)."""
+
+    #: Still going: candidates to propose, or outcomes to wait for.
+    WAITING = "waiting"
+    #: The strategy reached its answer; :attr:`Search.best` is final.
+    DONE = "done"
+    #: The budget allows no more candidates and none is in flight; :attr:`Search.best` is the best so far.
+    SPENT = "spent"
+
+    def __repr__(self) -> str:
+        return f"State.{self.name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,25 +163,20 @@ class Search:
     # -- state ---------------------------------------------------------------
 
     @property
-    def done(self) -> bool:
-        """True when the strategy has finished (or the budget stops it)."""
+    def state(self) -> State:
+        """DONE when the strategy has finished, SPENT when the budget stopped it, else WAITING."""
         if isinstance(self._root.step, Done):
-            return True
-        return self.exhausted and not self._in_flight
+            return State.DONE
+        if self._spent() and not self._in_flight:
+            return State.SPENT
+        return State.WAITING
 
-    @property
-    def exhausted(self) -> bool:
-        """True when the budget allows no further candidate."""
+    def _spent(self) -> bool:
         return self._max_calls is not None and self._calls >= self._max_calls
 
     @property
-    def finished(self) -> bool:
-        """True when the strategy reached its end (not stopped by the budget)."""
-        return isinstance(self._root.step, Done)
-
-    @property
     def best(self) -> Best:
-        """The answer so far; final when :attr:`finished`."""
+        """The answer so far; final when the state is DONE."""
         return self._root.step.best
 
     @property
@@ -201,7 +211,7 @@ class Search:
             return proposals
         seq = 0
         heap: list[tuple[float, int, _Node]] = [(-1.0, seq, self._root)]
-        while heap and len(proposals) < slots and not self.exhausted:
+        while heap and len(proposals) < slots and not self._spent():
             neg_p, _, node = heapq.heappop(heap)
             step = node.step
             if not isinstance(step, Ask):

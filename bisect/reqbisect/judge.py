@@ -1,0 +1,193 @@
+"""Judging candidates: a document in, votes out.
+
+A *judge* is what the run's phases ask about a document: send it (or test it)
+``times`` times and say what each answer was. Two judges share the phases:
+
+* :class:`RequestJudge` (``bisect``): a document becomes a wire request (through
+  the ``--hook`` first, if any), goes through the journal's :class:`Replay` and
+  the :class:`~reqbisect.sender.Sender`, and its reply is judged by the oracle,
+  which the baselines teach when none is given; every answer is journaled.
+* ``DocumentJudge`` (``bisect_documents``, in ``reqbisect.documents``): a test
+  function judges the document itself.
+
+A request is named by the hash of its wire bytes and which send of it this is
+(``#0``, ``#1``, ... for repeats, ``#v0``, ... for verification), which is also
+its key in the journal.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import anyio
+
+from reqbisect._types import Document, JSONValue
+from reqbisect.budget import Budget, BudgetSpent
+from reqbisect.document import Capture, WireRequest, to_wire
+from reqbisect.errors import BaselineError, InputError
+from reqbisect.hooks import Prepare
+from reqbisect.journal import Entry, Journal, Replay, Role
+from reqbisect.mode import Side
+from reqbisect.oracle import Oracle, Reply, SignatureOracle, call_oracle, informative, signature_digest
+from reqbisect.outcome import Outcome
+from reqbisect.sender import Sender, wire_key
+
+__all__ = ["Judge", "RequestJudge", "Votes"]
+
+
+@dataclass(frozen=True, slots=True)
+class Votes:
+    """The outcomes of sending one document some number of times."""
+
+    outcomes: tuple[Outcome, ...]
+    #: The last reply that came back (None when nothing was sent, e.g. a test judged it).
+    reply: Reply | None = None
+    #: The budget ran out before every send was made.
+    spent: bool = False
+
+    @property
+    def majority(self) -> Outcome:
+        """GOOD or BAD when more than half agree; UNRESOLVED otherwise (a tie included)."""
+        for outcome in (Outcome.GOOD, Outcome.BAD):
+            if 2 * self.outcomes.count(outcome) > len(self.outcomes):
+                return outcome
+        return Outcome.UNRESOLVED
+
+
+class Judge(Protocol):
+    """What the phases of a run ask about documents (see the module docstring)."""
+
+    #: Sends per candidate; its outcome is their majority.
+    repeat: int
+    budget: Budget
+    #: Requests the search leaves for the verification at the end.
+    verification_reserve: int
+    #: The first answer to GOOD and to BAD, kept for the result even when they fail.
+    baseline: dict[Side, Reply]
+
+    @property
+    def cache_hits(self) -> int: ...
+
+    def allowed(self, concurrency: int) -> int:
+        """How many candidates may be in flight now (fewer while a server signals overload)."""
+
+    async def calibrate(self, good: JSONValue, bad: JSONValue, *, times: int) -> None:
+        """Judge GOOD and BAD (learning what good and bad look like, if need be).
+
+        Raises:
+            BaselineError: GOOD is not good or BAD is not bad.
+        """
+
+    async def votes(self, document: JSONValue, *, role: Role, times: int) -> Votes: ...
+
+
+class RequestJudge:
+    """Requests to a server (or an app), judged by an oracle; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        sender: Sender,
+        replay: Replay,
+        like: Sequence[Capture],
+        oracle: Oracle | None,
+        prepare: Prepare | None,
+        journal: Journal | None,
+        repeat: int,
+    ) -> None:
+        self._sender = sender
+        self._replay = replay
+        self._like = like
+        self._oracle = oracle
+        self._prepare = prepare
+        self._journal = journal
+        self.repeat = repeat
+        self.budget = sender.budget
+        # The minimal good and bad requests are each sent at least twice at the end.
+        self.verification_reserve = 2 * max(2, repeat)
+        self.baseline: dict[Side, Reply] = {}
+
+    @property
+    def cache_hits(self) -> int:
+        return self._sender.cache_hits
+
+    def allowed(self, concurrency: int) -> int:
+        return self._sender.allowed(concurrency)
+
+    async def wire_for(self, document: Document) -> WireRequest:
+        """The bytes to send for ``document``, after the hook (which gets a copy) if there is one."""
+        if self._prepare is not None:
+            # A copy: candidates share subtrees with each other and with GOOD and BAD,
+            # and hooks often sign in place.
+            prepared = self._prepare(copy.deepcopy(document))
+            document = await prepared if inspect.isawaitable(prepared) else prepared
+            if not isinstance(document, dict):
+                raise InputError(
+                    f"the hook returned {type(document).__name__}, not a request document", source="--hook"
+                )
+        return to_wire(document, like=self._like)
+
+    async def _replies(self, document: Document, *, role: Role, times: int) -> tuple[list[tuple[str, Reply]], bool]:
+        """Send ``document`` ``times`` times: (key, reply) for each send made, and whether the budget ran out."""
+        wire = await self.wire_for(document)
+        base = wire_key(wire)
+        tag = "v" if role is Role.VERIFY else ""
+        out: list[tuple[str, Reply]] = []
+        for i in range(times):
+            key = f"{base}#{tag}{i}"
+            try:
+                out.append((key, await self._replay.fetch(wire, key=key, fresh=role is Role.VERIFY or i > 0)))
+            except BudgetSpent:
+                return out, True
+        return out, False
+
+    async def _judge(self, key: str, reply: Reply, document: Document, role: Role) -> Outcome:
+        assert self._oracle is not None, "calibrate() comes first"
+        outcome = await call_oracle(self._oracle, reply, document)
+        # Requests that got no answer (transport errors, rate limits) are left to resend.
+        if self._journal is not None and reply.recorded is None and not reply.retryable:
+            await self._journal.record(Entry(key, outcome, reply.status, signature_digest(reply), role))
+        return outcome
+
+    async def votes(self, document: JSONValue, *, role: Role, times: int) -> Votes:
+        assert isinstance(document, dict)
+        sent, spent = await self._replies(document, role=role, times=times)
+        outcomes = [await self._judge(key, reply, document, role) for key, reply in sent]
+        outcomes += [Outcome.UNRESOLVED] * (times - len(sent))
+        return Votes(tuple(outcomes), sent[-1][1] if sent else None, spent)
+
+    async def calibrate(self, good: JSONValue, bad: JSONValue, *, times: int) -> None:
+        """Send GOOD and BAD ``times`` times each, learn the oracle if none was given, check both.
+
+        Replies replayed from a journal keep their recorded outcome, and their
+        recorded signature teaches the oracle.
+        """
+        assert isinstance(good, dict) and isinstance(bad, dict)
+        sides = {Side.GOOD: (good, Role.BASELINE_GOOD), Side.BAD: (bad, Role.BASELINE_BAD)}
+        sent: dict[Side, list[tuple[str, Reply]]] = {}
+
+        async def send(side: Side) -> None:
+            document, role = sides[side]
+            sent[side], spent = await self._replies(document, role=role, times=times)
+            assert not spent, "the options leave room for the baselines"
+
+        async with anyio.create_task_group() as tg:
+            for side in sides:
+                tg.start_soon(send, side)
+        self.baseline = {side: pairs[0][1] for side, pairs in sent.items()}
+        replies = {side: [reply for _, reply in pairs] for side, pairs in sent.items()}
+        if self._oracle is None:
+            self._oracle = SignatureOracle.learn(replies[Side.GOOD], replies[Side.BAD])
+        for side, (document, role) in sides.items():
+            want = Outcome(side.value)
+            kept = informative(replies[side])
+            for key, reply in sent[side]:
+                if reply not in kept:
+                    continue
+                got = await self._judge(key, reply, document, role)
+                if got is not want:
+                    raise BaselineError(f"{side.name} is not {want}: it got {reply.short()} (judged {got})")

@@ -1,0 +1,51 @@
+"""One run, as four phases: baselines -> search -> verification -> conclusion.
+
+::
+
+    GOOD, BAD ──> Plan (mode, change tree, search space)      reqbisect.plan
+                    │
+     Judge ───────> │  baselines      GOOD good? BAD bad? learn the oracle
+     (requests or   │  search         the core proposes, the driver sends,   reqbisect.search,
+      documents)    │                 outcomes go back in proposal order     reqbisect.driver
+                    │  verification   the answer, sent again
+                    v  conclusion     Result, or Inconclusive / Interrupted
+                  Result
+
+Each phase is a function (``reqbisect.phases``, ``reqbisect.verification``,
+``reqbisect.conclusion``) that takes the :class:`~reqbisect.phases.Run`
+and the records of the phases before it, and returns a frozen record of its
+own. :func:`run` is the only place that calls them, for ``bisect`` and
+``bisect_documents`` alike: the two differ only in their judge.
+"""
+
+from __future__ import annotations
+
+from reqbisect.conclusion import conclude, failed_baselines
+from reqbisect.errors import BaselineError
+from reqbisect.phases import Phase, Run, establish_baselines, search
+from reqbisect.result import Result
+from reqbisect.verification import verify
+
+__all__ = ["run"]
+
+
+async def run(context: Run) -> Result:
+    """Baselines, search, verification, conclusion: the whole run (see the module docstring).
+
+    Raises:
+        BaselineError: the baselines do not reproduce (``.result`` says what came back).
+        Inconclusive: the answer is not proven; ``.result`` is the best so far.
+        Interrupted: ``stop`` was set; ``.result`` is the best so far.
+    """
+    context.report(Phase.BASELINES)
+    try:
+        baselines = await establish_baselines(context)
+    except BaselineError as exc:
+        exc.result = failed_baselines(context, exc.message)
+        raise
+    context.report(Phase.SEARCH)
+    searched = await search(context, baselines)
+    context.report(Phase.VERIFICATION, size=context.plan.mode.size(searched.best))
+    verification = await verify(context, searched)
+    context.report(Phase.CONCLUSION, size=context.plan.mode.size(searched.best))
+    return conclude(context, baselines, searched, verification)
