@@ -23,14 +23,13 @@ from pathlib import Path
 from .conftest import ROOT
 
 SOURCE = ROOT / "bisect"
-PACKAGE = "reqbisect"
 
 
-def _module_names() -> dict[str, Path]:
+def _module_names(source: Path, package: str) -> dict[str, Path]:
     """Every module of the package by dotted name (a package by its own name)."""
     names = {}
-    for path in sorted((SOURCE / PACKAGE).rglob("*.py")):
-        parts = path.relative_to(SOURCE).with_suffix("").parts
+    for path in sorted((source / package).rglob("*.py")):
+        parts = path.relative_to(source).with_suffix("").parts
         if parts[-1] == "__init__":
             parts = parts[:-1]
         names[".".join(parts)] = path
@@ -56,12 +55,12 @@ def _imports(node: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
         yield from _imports(child)
 
 
-def import_graph() -> dict[str, set[str]]:
-    """Module name -> the package's modules it imports."""
-    modules = _module_names()
+def import_graph(source: Path = SOURCE, package: str = "reqbisect") -> dict[str, set[str]]:
+    """Module name -> the modules of ``package`` (found under ``source``) it imports."""
+    modules = _module_names(source, package)
     graph: dict[str, set[str]] = {name: set() for name in modules}
     for name, path in modules.items():
-        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        home = name if path.name == "__init__.py" else name.rpartition(".")[0]
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for node in _imports(tree):
             if isinstance(node, ast.Import):
@@ -69,7 +68,7 @@ def import_graph() -> dict[str, set[str]]:
             else:
                 base = node.module or ""
                 if node.level:
-                    anchor = package.split(".")
+                    anchor = home.split(".")
                     anchor = anchor[: len(anchor) - (node.level - 1)]
                     base = ".".join([*anchor, base] if base else anchor)
                 targets = [
@@ -111,13 +110,28 @@ def test_find_cycle_reports_a_cycle_and_accepts_a_tree() -> None:
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
 
 
-def test_the_graph_sees_deferred_imports_and_skips_type_checking_ones() -> None:
-    graph = import_graph()
-    # cli imports the report inside functions; report refers to Result for type checking only.
-    assert "reqbisect.report.markdown" in graph["reqbisect.cli"]
-    assert "reqbisect.result" not in graph["reqbisect.report.markdown"]
-    # reqbisect/__init__ exports lazily, by name: no edge to the runner.
-    assert "reqbisect.runner" not in graph["reqbisect"]
+def test_the_graph_counts_what_runs_and_resolves_relative_and_package_imports(tmp_path: Path) -> None:
+    files = {
+        "__init__.py": "import importlib\nfrom .a import run\ndef __getattr__(name):\n"
+                       "    return importlib.import_module('pkg.b')\n",
+        "a.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.b import B\n"
+                "else:\n    import pkg.c\ndef run():\n    from . import sub\n",
+        "b.py": "import os\nfrom pkg.sub.d import D\n",
+        "c.py": "",
+        "sub/__init__.py": "from .. import c\n",
+        "sub/d.py": "from ..c import C\nfrom .. import b as same\n",
+    }
+    for name, text in files.items():
+        (tmp_path / "pkg" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "pkg" / name).write_text(text, encoding="utf-8")
+    assert import_graph(tmp_path, "pkg") == {
+        "pkg": {"pkg.a"},  # the lazy __getattr__ names its module as a string: no edge
+        "pkg.a": {"pkg.c", "pkg.sub"},  # the else of TYPE_CHECKING and the import in a function count
+        "pkg.b": {"pkg.sub.d"},
+        "pkg.c": set(),
+        "pkg.sub": {"pkg.c"},
+        "pkg.sub.d": {"pkg.c", "pkg.b"},
+    }
 
 
 def test_the_package_has_no_import_cycle() -> None:
