@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -14,18 +15,6 @@ from .conftest import ROOT
 PACKAGE = ROOT / "bisect" / "reqbisect"
 
 pytestmark = pytest.mark.timeout(600)
-
-
-def mypy(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mypy", "--cache-dir", str(cache), "--no-error-summary", *args],
-        capture_output=True, text=True, cwd=ROOT, timeout=540,
-    )
-
-
-def test_the_package_passes_mypy_strict(tmp_path: Path) -> None:
-    done = mypy(cache=tmp_path / "cache")  # the [tool.mypy] section: strict, packages = reqbisect
-    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_py_typed_ships_with_the_package() -> None:
@@ -76,12 +65,6 @@ except reqbisect.Inconclusive as exc:
 '''
 
 
-def test_user_code_type_checks_against_the_public_api(tmp_path: Path) -> None:
-    (tmp_path / "user.py").write_text(textwrap.dedent(USER_CODE), encoding="utf-8")
-    done = mypy("--strict", str(tmp_path / "user.py"), cache=tmp_path / "cache")
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
 WRONG_CODE = '''
 from __future__ import annotations
 
@@ -99,10 +82,48 @@ async def main() -> None:
 '''
 
 
-def test_mistakes_against_the_public_api_are_caught(tmp_path: Path) -> None:
-    (tmp_path / "wrong.py").write_text(textwrap.dedent(WRONG_CODE), encoding="utf-8")
-    done = mypy("--strict", str(tmp_path / "wrong.py"), cache=tmp_path / "cache")
-    assert done.returncode == 1
-    assert 'Argument "oracle" to "abisect" has incompatible type' in done.stdout
-    assert '"Result" has no attribute "pach"' in done.stdout
-    assert 'Module has no attribute "bisekt"' in done.stdout
+#: What mypy must say about WRONG_CODE: (the code on the line, the error it gets there).
+MISTAKES = [
+    ('oracle=oracle)', 'Argument "oracle" to "abisect" has incompatible type'),
+    ("result.pach", '"Result" has no attribute "pach"'),
+    ("reqbisect.bisekt", 'Module has no attribute "bisekt"'),
+]
+_ERROR = re.compile(r"^(?P<path>.+?):(?P<line>\d+): error: (?P<message>.*)$")
+
+
+def _line_of(code: str, snippet: str) -> int:
+    (number,) = [k for k, line in enumerate(code.splitlines(), 1) if snippet in line]
+    return number
+
+
+def test_mypy_strict_passes_the_package_and_user_code_and_catches_mistakes(tmp_path: Path) -> None:
+    """One mypy run (they cost seconds each) over the package and two files of user code.
+
+    The package passes ``--strict``; correct user code type-checks against the public API;
+    each listed mistake is caught on its own line, and nothing else is reported.
+    """
+    user, wrong = (tmp_path / "user.py").resolve(), (tmp_path / "wrong.py").resolve()
+    user.write_text(textwrap.dedent(USER_CODE), encoding="utf-8")
+    wrong_code = textwrap.dedent(WRONG_CODE)
+    wrong.write_text(wrong_code, encoding="utf-8")
+    done = subprocess.run(
+        # [tool.mypy] is read (strict, mypy_path); files named here replace its `packages`, so the
+        # package goes in as a directory, which mypy_path makes the package reqbisect.
+        [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "--cache-dir", str(tmp_path / "cache"),
+         str(PACKAGE), str(user), str(wrong)],
+        capture_output=True, text=True, cwd=ROOT, timeout=540,
+    )
+    errors: dict[str, list[tuple[int, str]]] = {"package": [], "user": [], "wrong": []}
+    for line in done.stdout.splitlines():
+        match = _ERROR.match(line)
+        if match is not None:
+            where = {user: "user", wrong: "wrong"}.get((ROOT / match["path"]).resolve(), "package")
+            errors[where].append((int(match["line"]), match["message"]))
+    report = done.stdout + done.stderr
+    assert done.returncode == 1, report  # 1: errors found (the mistakes); 2 would be a crash or bad usage
+    assert errors["package"] == [], report
+    assert errors["user"] == [], report
+    expected = {_line_of(wrong_code, code): message for code, message in MISTAKES}
+    for number, message in expected.items():
+        assert any(line == number and message in said for line, said in errors["wrong"]), (number, message, report)
+    assert sorted({line for line, _ in errors["wrong"]}) == sorted(expected), report

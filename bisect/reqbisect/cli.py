@@ -596,7 +596,7 @@ def _documents_result_json(result: Any) -> dict[str, Any]:
     """``json --json``: the keys of ``run --json`` that apply to plain documents."""
     from dataclasses import asdict
 
-    from reqbisect.result import SCHEMA_VERSION
+    from reqbisect.report.json import SCHEMA_VERSION
 
     return {
         "schema_version": SCHEMA_VERSION,

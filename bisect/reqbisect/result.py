@@ -8,9 +8,7 @@ from typing import Any
 from reqbisect._types import Document, Patch
 from reqbisect.oracle import Reply
 
-SCHEMA_VERSION = 1
-
-__all__ = ["Result", "Stats", "SCHEMA_VERSION"]
+__all__ = ["Result", "Stats"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Which header, cookie, query and body key names hold secrets.
+"""Which header, cookie, query and body key names hold secrets or credentials.
 
 A name is split into words (``x-api-key`` -> x, api, key; ``accessToken`` ->
 access, token). It holds a secret when a word is a secret word (``auth``,
@@ -8,13 +8,19 @@ word is ``key`` and the word before does not say what it keys (``idempotency``,
 ``cache``, ...). A last word that describes rather than holds (``token_type``,
 ``session_count``) makes it not a secret. Redaction (``report/redact.py``) and
 input messages both ask here, so a value is never shown where it would be hidden.
+
+A redirect to another origin asks a broader question (:func:`is_credential_header`):
+the same words, and a few that only a header name uses for a credential (``hmac``,
+``cert``, ``access``), anywhere in the name, even inside another word. Hiding a
+harmless value in a report costs the reader something; dropping a harmless header
+from a cross-origin hop costs little, and leaking a credential there costs a lot.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["is_secret_name"]
+__all__ = ["is_credential_header", "is_secret_name"]
 
 _SPLIT = re.compile(r"[^A-Za-z0-9]+")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
@@ -41,6 +47,10 @@ _PROPERTY_WORDS = frozenset({
     "method", "scheme", "version",
 })
 
+# Stems a header name holds a credential by, anywhere in it: every secret word and suffix, and
+# a few more that only a header uses that way (x-hmac, x-client-cert, x-access).
+_CREDENTIAL_STEMS = tuple(sorted(_SECRET_WORDS | set(_SECRET_SUFFIXES) | {"key", "hmac", "cert", "access"}))
+
 
 def _words(name: str) -> list[str]:
     return [word.lower() for part in _SPLIT.split(name) for word in _CAMEL.findall(part)]
@@ -57,3 +67,15 @@ def is_secret_name(name: str) -> bool:
         return True
     compact = "".join(words)
     return any(spelling in compact for spelling in _SECRET_SPELLINGS)
+
+
+def is_credential_header(name: str) -> bool:
+    """Whether a header must not follow a redirect to another origin.
+
+    Broader than :func:`is_secret_name` on purpose (see the module docstring): a
+    stem anywhere in the name is enough, so ``x-client-cert``, ``x-hmac``,
+    ``x-access`` and ``token_type`` are dropped as well; ``content-type``,
+    ``accept`` and ``user-agent`` are kept. Every secret name is a credential header.
+    """
+    lowered = name.lower()
+    return any(stem in lowered for stem in _CREDENTIAL_STEMS)

@@ -39,6 +39,7 @@ import httpx
 from reqbisect.document import WireRequest
 from reqbisect.errors import InputError
 from reqbisect.oracle import Reply
+from reqbisect.secret_names import is_credential_header
 
 __all__ = ["Admit", "Clock", "SystemClock", "Transport", "HttpxTransport", "load_app", "open_transport", "retarget"]
 
@@ -129,7 +130,7 @@ class HttpxTransport:
                     break
                 next_url = str(httpx.URL(url).join(location))
                 if _origin(next_url) != _origin(url):
-                    headers = [(k, v) for k, v in headers if not _is_credential(k)]
+                    headers = [(k, v) for k, v in headers if not is_credential_header(k)]
                 if response.status_code == 303 or (response.status_code in (301, 302) and method == "POST"):
                     method, content = "GET", b""
                     headers = [(k, v) for k, v in headers if k.lower() not in ("content-type", "content-encoding")]
@@ -176,24 +177,11 @@ def _exact_request(method: str, url: str, headers: list[tuple[str, str]], conten
 
 _TARGET = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-#: A header whose name contains one of these is taken for a credential. Broad on
-#: purpose: dropping a harmless header on a cross-origin hop costs little, leaking
-#: a credential does not. ``content-type``, ``accept``, ``user-agent`` contain none.
-_CREDENTIAL_WORDS = (
-    "auth", "key", "token", "secret", "session", "cookie", "credential", "jwt", "csrf", "xsrf",
-    "hmac", "signature", "otp", "pass", "bearer", "cert", "access",
-)
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
     parsed = httpx.URL(url)
     return parsed.scheme, parsed.host, parsed.port
-
-
-def _is_credential(name: str) -> bool:
-    """Headers never carried to another origin by a redirect."""
-    lowered = name.lower()
-    return any(word in lowered for word in _CREDENTIAL_WORDS)
 
 
 def _describe(exc: Exception) -> str:

@@ -14,14 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 from reqbisect.oracle import Reply, signature_digest
 from reqbisect.report.patch import describe_finding, describe_reply
-from reqbisect.report.redact import Redactor, truncate
+from reqbisect.report.placeholders import truncate
+from reqbisect.report.redact import Redactor
 
 if TYPE_CHECKING:
     from reqbisect._types import Document
     from reqbisect.result import Result
 
-__all__ = ["BODY_LIMIT", "reply_to_json", "result_reason", "result_to_json"]
+__all__ = ["BODY_LIMIT", "SCHEMA_VERSION", "reply_to_json", "result_reason", "result_to_json"]
 
+#: The ``schema_version`` of the object; it changes when a key changes meaning.
+SCHEMA_VERSION = 1
 #: Characters of a response body kept in the object.
 BODY_LIMIT = 2000
 
@@ -83,7 +86,6 @@ def result_to_json(
             added container the patch needs.
     """
     from reqbisect import __version__
-    from reqbisect.result import SCHEMA_VERSION
 
     if redactor is None:
         documents = [doc for doc in (good, bad) if doc is not None]

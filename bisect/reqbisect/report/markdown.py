@@ -21,14 +21,12 @@ HTML beyond ``<details>``/``<summary>``.
 from __future__ import annotations
 
 import html
-import importlib
 import json
 import re
-import shlex
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlencode
 
+from reqbisect.formats import dump
 from reqbisect.oracle import Reply
 from reqbisect.report.json import result_reason
 from reqbisect.report.patch import (
@@ -40,7 +38,8 @@ from reqbisect.report.patch import (
     patch_target,
     replies_of,
 )
-from reqbisect.report.redact import Redactor, truncate
+from reqbisect.report.placeholders import truncate
+from reqbisect.report.redact import Redactor
 
 if TYPE_CHECKING:
     from reqbisect._types import Document
@@ -107,52 +106,8 @@ def _is_request(document: Any) -> bool:
     return isinstance(document, dict) and isinstance(document.get("url"), str)
 
 
-def _values(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _fallback_curl(document: Document) -> str:
-    """A plain curl command, used only when ``reqbisect.formats`` cannot be imported."""
-    method = str(document.get("method", "GET")).upper()
-    url = str(document["url"])
-    pairs = [(str(k), str(v)) for k, vs in (document.get("query") or {}).items() for v in _values(vs)]
-    if pairs:
-        url += "?" + urlencode(pairs, quote_via=quote)
-    args = ["curl", "-I" if method == "HEAD" else f"-X {method}", shlex.quote(url)]
-    headers: dict[str, Any] = document.get("headers") or {}
-    for name, values in headers.items():
-        args += [f"-H {shlex.quote(f'{name}: {value}')}" for value in _values(values)]
-    cookies: dict[str, Any] = document.get("cookies") or {}
-    if cookies:
-        jar = "; ".join(f"{name}={value}" for name, values in cookies.items() for value in _values(values))
-        args.append(f"-b {shlex.quote(jar)}")
-    prefix = ""
-    content_type = str(next((v for k, v in headers.items() if k == "content-type"), ""))
-    if "body_base64" in document:
-        prefix = f"printf %s {shlex.quote(str(document['body_base64']))} | base64 -d | "
-        args.append("--data-binary @-")
-    elif "body" in document:
-        body = document["body"]
-        if isinstance(body, str):
-            args.append(f"--data-raw {shlex.quote(body)}")
-        elif isinstance(body, dict) and "x-www-form-urlencoded" in content_type:
-            fields = [(str(k), str(v)) for k, vs in body.items() for v in _values(vs)]
-            args.append(f"--data-raw {shlex.quote(urlencode(fields))}")
-        elif isinstance(body, dict) and "multipart/form-data" in content_type:
-            for name, part in body.items():
-                text = part if isinstance(part, str) else json.dumps(part, ensure_ascii=False)
-                args.append(f"--form-string {shlex.quote(f'{name}={text}')}")
-        else:
-            args.append(f"--data-raw {shlex.quote(json.dumps(body, ensure_ascii=False, separators=(',', ':')))}")
-    return prefix + " \\\n  ".join(args)
-
-
 def _curl(document: Document) -> str:
-    """The document as a curl command: ``reqbisect.formats.dump`` when it is there."""
-    try:
-        dump: Callable[..., str] = getattr(importlib.import_module("reqbisect.formats"), "dump")
-    except (ImportError, AttributeError):
-        return _fallback_curl(document)
+    """The document as a curl command, as ``reqbisect convert --to curl`` writes it."""
     return dump(document, "curl").rstrip("\n")
 
 

@@ -29,9 +29,10 @@ from typing import TYPE_CHECKING, Any
 from reqbisect._types import Document, Patch, PatchOp
 from reqbisect.oracle import Reply
 from reqbisect.pointer import parse_pointer, resolve
-from reqbisect.report.redact import PLACEHOLDER, Redactor, truncate
+from reqbisect.report.placeholders import PLACEHOLDER, truncate
 
 if TYPE_CHECKING:
+    from reqbisect.report.redact import Redactor
     from reqbisect.result import Result
 
 __all__ = [
