@@ -74,7 +74,7 @@ def load_module(case: str, name: str) -> ModuleType:
 
 
 def build_request(client: httpx.AsyncClient, doc: dict[str, Any]) -> httpx.Request:
-    """The wire request for a request document (DESIGN.md, "The request document")."""
+    """The wire request for a request document (docs/design.md, "The request document")."""
     url = doc["url"]
     if doc.get("query"):
         url += "?" + urlencode(doc["query"], doseq=True)

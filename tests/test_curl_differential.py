@@ -15,7 +15,7 @@ bytes, exactly, except for
   Content-Type, httpx last) and a missing one equals ``0``, because httpx sends
   ``Content-Length: 0`` for an empty POST/PUT/PATCH where curl sends none;
 * hop-by-hop headers (``Connection``, ``Proxy-Connection``, ``TE``...): the document
-  drops them by design (DESIGN.md);
+  drops them by design (docs/design.md);
 * header values are compared without surrounding whitespace (RFC 9110 section 5.5);
 * curl's random multipart boundary, which is replaced by the document's;
 * ``User-Agent: curl/X`` and ``--compressed``'s ``Accept-Encoding``: when the local curl

@@ -2,7 +2,7 @@
 
 A canary secret is planted everywhere a secret can hide (authorization and
 x-api-key headers, cookies, the query, nested body keys, a response body) and
-must not appear in any redacted output, while it does appear where DESIGN.md
+must not appear in any redacted output, while it does appear where docs/design.md
 says the real value belongs (the raw patch, ``redact=False``).
 """
 

@@ -13,7 +13,7 @@ JSONValue = Union[dict[str, Any], list[Any], str, int, float, bool, None]
 #: A JSON object, e.g. a request document.
 JSONObject = dict[str, Any]
 
-#: A request document (DESIGN.md, "The request document").
+#: A request document (docs/design.md, "The request document").
 Document = dict[str, Any]
 
 #: One RFC 6902 operation, e.g. ``{"op": "add", "path": "/a", "value": 1}``.

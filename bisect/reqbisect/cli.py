@@ -21,6 +21,7 @@ import click
 
 from reqbisect import __version__
 from reqbisect.errors import BaselineError, ExitCode, Inconclusive, InputError, Interrupted, ReqbisectError
+from reqbisect.mode import Mode
 
 NON_IDEMPOTENT = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -228,7 +229,7 @@ def _progress_display(quiet: bool) -> Any:
 
     def update(p: Any) -> None:
         live.update(refresh=True, renderable=
-            f"[bold]{p.requests}[/] sent, {p.in_flight} in flight · "
+            f"{p.phase.value} · [bold]{p.requests}[/] sent, {p.in_flight} in flight · "
             f"[green]{p.good} good[/] [red]{p.bad} bad[/] [yellow]{p.unresolved} unresolved[/] · "
             f"difference {p.size}/{p.total} changes · {p.elapsed:.1f}s"
         )
@@ -246,7 +247,7 @@ def _check_redact(values: tuple[str, ...]) -> tuple[str, ...]:
 @cli.command("run", short_help="Bisect two requests: the smallest patch that flips the answer.")
 @click.argument("good")
 @click.argument("bad")
-@click.option("--mode", type=click.Choice(["fix", "break", "isolate"]), default="fix", show_default=True)
+@click.option("--mode", type=click.Choice([mode.value for mode in Mode]), default=Mode.FIX.value, show_default=True)
 @click.option("--good-if", help="Expression that holds for a good response (status, headers, text, json, elapsed).")
 @click.option("--bad-if", help="Expression that holds for a bad response.")
 @click.option("--target", help="Send every candidate to this origin (scheme://host:port; a path is prefixed to each path).")
@@ -300,7 +301,6 @@ def run_command(
     """Find the smallest patch between GOOD and BAD that flips the server's answer."""
     from reqbisect.budget import default_limit
     from reqbisect.diff import diff
-    from reqbisect.mode import Mode
     from reqbisect.options import RunOptions
     from reqbisect.report.redact import unmatched_extra
     from reqbisect.runner import abisect
@@ -504,7 +504,7 @@ def _emit(
     help="Shell command judging a candidate; {} is replaced by its file (without {}: on stdin). "
     "Exit 0 good, 125 cannot tell, 1..127 bad.",
 )
-@click.option("--mode", type=click.Choice(["fix", "break", "isolate"]), default="fix", show_default=True)
+@click.option("--mode", type=click.Choice([mode.value for mode in Mode]), default=Mode.FIX.value, show_default=True)
 @click.option("-j", "--concurrency", default=1, show_default=True, type=click.IntRange(1, 256),
               help="Test runs at once (only if runs cannot disturb each other: no shared port, file or database).")
 @click.option("--max-requests", type=click.IntRange(2), help="Never run the test more often than this.")
@@ -528,7 +528,6 @@ def json_command(
     from reqbisect.command_oracle import CommandTest, check_command
     from reqbisect.diff import diff
     from reqbisect.documents import abisect_documents
-    from reqbisect.mode import Mode
 
     check_command(test_command, option="--test")
     good_doc, good_text = _read_json(good)

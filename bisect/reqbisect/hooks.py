@@ -9,7 +9,7 @@ given the candidate document and returns the document to send, sync or async.
 
 A hook runs for the baselines, every candidate and the verification requests alike.
 It must be deterministic in what matters to the server, or the search sees a flaky
-server. It sees and returns request documents (DESIGN.md, "The request document"),
+server. It sees and returns request documents (docs/design.md, "The request document"),
 never bytes; :func:`pin_body` is how a hook gets hold of the exact body bytes that
 will be sent, which is what a signature has to cover.
 """
@@ -56,7 +56,7 @@ def pin_body(document: Document) -> tuple[Document, bytes]:
     """Fix a document's body to exact bytes, and return those bytes.
 
     reqbisect rebuilds a changed body in the style of the capture it came from
-    (JSON spacing and escaping, form encoding; DESIGN.md, "Fidelity"), so bytes a
+    (JSON spacing and escaping, form encoding; docs/design.md, "Fidelity"), so bytes a
     hook serialises on its own may differ from the bytes that go out. A hook that
     signs the body pins it first: the body is rendered once and stored as
     ``body_base64``, which is sent exactly as it is.

@@ -1,4 +1,4 @@
-"""The three modes, and everything that depends on which one runs (DESIGN.md, "Modes").
+"""The three modes, and everything that depends on which one runs (docs/design.md, "Modes").
 
 A mode answers four questions, here and nowhere else:
 
@@ -101,6 +101,24 @@ class Mode(str, enum.Enum):
         """How many changes the current answer has (for progress)."""
         answer = self.answer(best)
         return len(answer) if answer is not None else len(best.bad - best.good)
+
+    @property
+    def finding(self) -> str:
+        """The report's sentence for an answer, with ``{what}`` and ``{words}`` to fill in."""
+        return {
+            Mode.FIX: "The failing request works after {what}: {words}.",
+            Mode.BREAK: "The working request fails after {what}: {words}.",
+            Mode.ISOLATE: "A working and a failing request differ only in {what}: {words}.",
+        }[self]
+
+    @property
+    def patch_applies_to(self) -> str:
+        """The request the patch applies to, in words."""
+        return {
+            Mode.FIX: "the failing request (BAD)",
+            Mode.BREAK: "the working request (GOOD)",
+            Mode.ISOLATE: "the minimal failing request",
+        }[self]
 
     def patch_ends(self, good: T, bad: T) -> tuple[T, T]:
         """(what the patch applies to, what it gives): GOOD -> BAD for ``break``, BAD -> GOOD otherwise."""

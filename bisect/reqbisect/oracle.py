@@ -1,6 +1,6 @@
 """Judging responses: the baseline signature, ``--good-if``/``--bad-if``, callables.
 
-Default judgement (DESIGN.md, "Outcomes"): a response is GOOD when it has GOOD's
+Default judgement (docs/design.md, "Outcomes"): a response is GOOD when it has GOOD's
 status, BAD when it has BAD's status *and* BAD's error signature, and
 UNRESOLVED otherwise, so a candidate that fails some other way is never taken
 for the failure we are chasing (no slippage). When both baselines share a

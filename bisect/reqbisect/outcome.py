@@ -1,4 +1,4 @@
-"""The three verdicts a candidate can get (DESIGN.md, "Outcomes")."""
+"""The three verdicts a candidate can get (docs/design.md, "Outcomes")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The native format: the request document itself, as JSON (DESIGN.md, "The request document")."""
+"""The native format: the request document itself, as JSON (docs/design.md, "The request document")."""
 
 from __future__ import annotations
 

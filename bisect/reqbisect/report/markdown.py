@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from reqbisect.formats import dump
+from reqbisect.mode import Mode
 from reqbisect.oracle import Reply
 from reqbisect.report.json import result_reason
 from reqbisect.report.patch import (
@@ -149,11 +150,7 @@ def _finding(result: Result, redactor: Redactor, target: Any) -> str:
         if before is not None or after is not None else ""
     )
     what = "this change" if ops == 1 else "these changes"
-    sentence = {
-        "fix": f"The failing request works after {what}: {_escape(words)}.",
-        "break": f"The working request fails after {what}: {_escape(words)}.",
-        "isolate": f"A working and a failing request differ only in {what}: {_escape(words)}.",
-    }.get(result.mode, f"{_escape(words)}.")
+    sentence = Mode(result.mode).finding.format(what=what, words=_escape(words))
     if result.outcome == "inconclusive":
         reason = result_reason(result, redactor=redactor) or "the search did not finish"
         return f"**Inconclusive:** {_escape(reason)}. Best so far, {sentence[0].lower()}{sentence[1:]}{change}"
@@ -161,11 +158,7 @@ def _finding(result: Result, redactor: Redactor, target: Any) -> str:
 
 
 def _patch_section(result: Result, redactor: Redactor, target: Any) -> list[str]:
-    applies_to = {
-        "fix": "the failing request (BAD)",
-        "break": "the working request (GOOD)",
-        "isolate": "the minimal failing request",
-    }.get(result.mode, "the base document")
+    applies_to = Mode(result.mode).patch_applies_to
     patch = redactor.redact_patch(result.patch)
     text = json.dumps(patch, indent=2, ensure_ascii=False)
     note = f"An RFC 6902 JSON Patch against {applies_to}."

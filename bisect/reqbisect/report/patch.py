@@ -27,6 +27,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from reqbisect._types import Document, Patch, PatchOp
+from reqbisect.mode import Mode
 from reqbisect.oracle import Reply
 from reqbisect.pointer import parse_pointer, resolve
 from reqbisect.report.placeholders import PLACEHOLDER, truncate
@@ -278,7 +279,7 @@ def _text_message(text: str) -> str | None:
 
 def patch_base(result: Result) -> Document | None:
     """The request the patch applies to: GOOD's side in ``break`` mode, BAD's otherwise."""
-    return result.minimal_good if result.mode == "break" else result.minimal_bad
+    return Mode(result.mode).patch_ends(result.minimal_good, result.minimal_bad)[0]
 
 
 def patch_target(result: Result, *, good: Document | None = None, bad: Document | None = None) -> Document | None:
@@ -288,18 +289,19 @@ def patch_target(result: Result, *, good: Document | None = None, bad: Document 
     request only holds the part of an added container the patch needs; in
     ``isolate`` mode the patch is a full diff, so the minimal request itself.
     """
-    if result.mode == "fix":
-        return good if good is not None else result.minimal_good
-    if result.mode == "break":
-        return bad if bad is not None else result.minimal_bad
-    return result.minimal_good
+    mode = Mode(result.mode)
+    if mode.target is None:
+        good = bad = None
+    return mode.patch_ends(
+        good if good is not None else result.minimal_good, bad if bad is not None else result.minimal_bad
+    )[1]
 
 
 def replies_of(result: Result) -> tuple[Reply | None, Reply | None]:
     """(before, after) the patch: the minimal requests' replies, else the baselines'."""
     good = result.reply_good if result.reply_good is not None else result.baseline_good
     bad = result.reply_bad if result.reply_bad is not None else result.baseline_bad
-    return (good, bad) if result.mode == "break" else (bad, good)
+    return Mode(result.mode).patch_ends(good, bad)
 
 
 def describe_finding(

@@ -3,7 +3,7 @@
 Summaries, reports and ``--json`` get pasted into bug trackers and CI logs, so
 every secret in them is replaced by a placeholder such as
 ``<redacted:x-api-key#1>``. The patch on stdout and ``-o`` keep the real values
-(DESIGN.md, "Safety"): those are for the user's own machine.
+(docs/design.md, "Safety"): those are for the user's own machine.
 
 Rules
 -----
@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 from reqbisect._types import JSONValue, Patch
 from reqbisect.errors import InputError
+from reqbisect.mode import Mode
 from reqbisect.oracle import Reply
 from reqbisect.pointer import format_pointer, parse_pointer, resolve
 from reqbisect.report.placeholders import (
@@ -144,10 +145,7 @@ class Redactor:
             for document in documents:
                 redactor.learn(document)
             return redactor
-        first, second = (
-            (result.minimal_good, result.minimal_bad) if result.mode == "break"
-            else (result.minimal_bad, result.minimal_good)
-        )
+        first, second = Mode(result.mode).patch_ends(result.minimal_good, result.minimal_bad)
         for document in (first, second, *documents):
             if document is not None:
                 redactor.learn(document)
