@@ -21,7 +21,8 @@ from click.testing import CliRunner
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from reqbisect.cli import _emit, cli
+from reqbisect.cli import cli
+from reqbisect.cli_run import _emit
 from reqbisect.errors import InputError
 from reqbisect.oracle import Reply
 from reqbisect.report.json import result_to_json

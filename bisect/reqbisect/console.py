@@ -1,0 +1,125 @@
+"""What the command's subcommands share: loading requests, writing output, options, signals.
+
+stdout carries what a command produces (a patch, a request, the JSON result);
+stderr carries progress, warnings and the human summary.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reqbisect.errors import Interrupted, ReqbisectError
+
+__all__ = [
+    "POSITIVE", "dump_json", "echo_err", "expression_oracle", "load_capture", "new_file", "plural", "until_signal",
+    "write_request",
+]
+
+
+def plural(number: int, noun: str) -> str:
+    """``1 round``, ``2 rounds``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def echo_err(text: str) -> None:
+    click.echo(text, err=True)
+
+
+def dump_json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def load_capture(arg: str) -> Any:
+    """Load a request argument; what the loader could not represent exactly goes to stderr."""
+    from reqbisect.formats import load_request
+
+    capture = load_request(arg)
+    for warning in capture.warnings:  # each names its source already
+        echo_err(f"reqbisect: {warning}")
+    return capture
+
+
+def write_request(text: str) -> None:
+    """Write a rendered request to stdout exactly (binary bodies survive)."""
+    click.echo(text.encode("utf-8", "surrogateescape"), nl=not text.endswith("\n"))
+
+
+def expression_oracle(good_if: str | None, bad_if: str | None) -> Any:
+    from reqbisect.oracle import Expression, ExpressionOracle
+
+    if good_if is None and bad_if is None:
+        return None
+    return ExpressionOracle(
+        good_if=Expression.parse(good_if, option="--good-if") if good_if is not None else None,
+        bad_if=Expression.parse(bad_if, option="--bad-if") if bad_if is not None else None,
+    )
+
+
+class _Positive(click.FloatRange):
+    """A finite number above zero (``FloatRange`` alone lets ``nan`` through)."""
+
+    def __init__(self) -> None:
+        super().__init__(min=0, min_open=True)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+POSITIVE = _Positive()
+
+
+def new_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A file written during or after the run: its directory must be writable before anything is sent."""
+    if value is not None:
+        directory = Path(value).absolute().parent
+        if not directory.is_dir():
+            raise click.BadParameter(f"the directory {str(directory)!r} does not exist")
+        if not os.access(directory, os.W_OK):
+            raise click.BadParameter(f"the directory {str(directory)!r} is not writable")
+    return value
+
+
+def until_signal(function: Any, *args: Any, **options: Any) -> Any:
+    """Await ``function(*args, stop=..., **options)``; SIGINT/SIGTERM set ``stop``, a second one aborts."""
+    import signal
+
+    import anyio
+
+    outcome: dict[str, Any] = {}
+
+    async def main() -> None:
+        stop = anyio.Event()
+        async with anyio.create_task_group() as tg:
+
+            async def watch() -> None:
+                with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                    async for _ in signals:
+                        if stop.is_set():
+                            tg.cancel_scope.cancel()
+                            return
+                        echo_err("reqbisect: stopping; waiting for the requests in flight (again to abort)")
+                        stop.set()
+
+            tg.start_soon(watch)
+            try:
+                outcome["result"] = await function(*args, stop=stop, **options)
+            except ReqbisectError as exc:
+                outcome["error"] = exc
+            finally:
+                tg.cancel_scope.cancel()
+
+    anyio.run(main)
+    if "error" in outcome:
+        raise outcome["error"]
+    if "result" not in outcome:
+        raise Interrupted("aborted; in-flight requests were abandoned")
+    return outcome["result"]
