@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -22,10 +22,14 @@ from reqbisect.cli_run import run_command
 from reqbisect.console import POSITIVE, dump_json, echo_err, expression_oracle, load_capture, plural, write_request
 from reqbisect.errors import ExitCode, InputError, ReqbisectError
 
+if TYPE_CHECKING:
+    from reqbisect._types import Patch
+    from reqbisect.oracle import Reply
+
 class _Group(click.Group):
     """The one place that exits: a command's ExitCode, or the code of the error it raised."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: click.Context) -> NoReturn:
         try:
             code = super().invoke(ctx)
         except ReqbisectError as exc:
@@ -89,7 +93,7 @@ def apply_command(request: str, patch_file: str, fmt: str) -> None:
     write_request(dump(document, fmt, like=[capture]))
 
 
-def _read_patch(path: str) -> list[Any]:
+def _read_patch(path: str) -> Patch:
     try:
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except OSError as exc:
@@ -134,7 +138,7 @@ def send_command(
     oracle = expression_oracle(good_if, bad_if)
     capture = load_capture(request)
 
-    async def go() -> Any:
+    async def go() -> Reply:
         transport = open_transport(app=app, target=target, timeout=timeout)
         try:
             return await transport.send(to_wire(capture.document, like=[capture]))

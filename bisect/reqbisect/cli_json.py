@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
 from reqbisect.console import POSITIVE, dump_json, echo_err, new_file, plural, until_signal
 from reqbisect.errors import BaselineError, ExitCode, Inconclusive, InputError, Interrupted
 from reqbisect.mode import Mode
+
+if TYPE_CHECKING:
+    from reqbisect._types import JSONObject, JSONValue
+    from reqbisect.result import Result
 
 __all__ = ["json_command"]
 
@@ -90,7 +95,7 @@ def json_command(
     return code
 
 
-def _read_json(arg: str) -> tuple[Any, str]:
+def _read_json(arg: str) -> tuple[JSONValue, str]:
     """A JSON file (or ``-``): the parsed value and the text (for its style)."""
     from reqbisect.formats.native import parse_json
 
@@ -103,14 +108,14 @@ def _read_json(arg: str) -> tuple[Any, str]:
     return parse_json(text, source=arg), text
 
 
-def _json_style_of(text: str) -> Any:
+def _json_style_of(text: str) -> Callable[[JSONValue], str]:
     """A serialiser that writes JSON the way ``text`` is written."""
     from reqbisect.document import _json_style
 
     return _json_style(text).dump
 
 
-def _documents_result_json(result: Any) -> dict[str, Any]:
+def _documents_result_json(result: Result) -> JSONObject:
     """``json --json``: the keys of ``run --json`` that apply to plain documents."""
     from dataclasses import asdict
 

@@ -7,10 +7,12 @@ progress, and prints what the run found (redacted where it must be).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
@@ -20,13 +22,24 @@ from reqbisect.console import (
 from reqbisect.errors import BaselineError, ExitCode, Inconclusive, InputError, Interrupted, ReqbisectError
 from reqbisect.mode import Mode
 
+if TYPE_CHECKING:
+    from rich.live import Live
+
+    from reqbisect._types import Document
+    from reqbisect.command_oracle import CommandOracle
+    from reqbisect.document import Capture
+    from reqbisect.hooks import Prepare
+    from reqbisect.phases import Progress
+    from reqbisect.report.redact import Redactor
+    from reqbisect.result import Result
+
 __all__ = ["run_command"]
 
 
 NON_IDEMPOTENT = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def _progress_display(quiet: bool) -> Any:
+def _progress_display(quiet: bool) -> tuple[Live | None, Callable[[Progress], None] | None]:
     if quiet or not sys.stderr.isatty():
         return None, None
     from rich.console import Console
@@ -35,7 +48,7 @@ def _progress_display(quiet: bool) -> Any:
     console = Console(stderr=True)
     live = Live(console=console, transient=True, auto_refresh=False)
 
-    def update(p: Any) -> None:
+    def update(p: Progress) -> None:
         live.update(refresh=True, renderable=
             f"{p.phase.value} · [bold]{p.requests}[/] sent, {p.in_flight} in flight · "
             f"[green]{p.good} good[/] [red]{p.bad} bad[/] [yellow]{p.unresolved} unresolved[/] · "
@@ -102,7 +115,7 @@ def run_command(
     good: str, bad: str, mode: str, good_if: str | None, bad_if: str | None, target: str | None,
     app: str | None, concurrency: int, rate: float | None, timeout: float, retries: int,
     max_requests: int | None, ignore: tuple[str, ...], output: str | None, report: str | None,
-    as_json: bool, no_redact: bool, redact_extra: tuple[str, ...], hook: Any, oracle_cmd: str | None,
+    as_json: bool, no_redact: bool, redact_extra: tuple[str, ...], hook: Prepare | None, oracle_cmd: str | None,
     max_time: float | None, repeat: int, baseline_repeats: int, follow_redirects: bool, journal: str | None,
     resume: str | None, yes: bool, quiet: bool,
 ) -> ExitCode:
@@ -145,18 +158,17 @@ def run_command(
         follow_redirects=follow_redirects, ignore=ignore,
         journal=Path(journal) if journal else None, resume=Path(resume) if resume else None,
     )
-    arguments: dict[str, Any] = dict(options=options, oracle=oracle, app=app_object, progress=update, prepare=hook)
     if max_requests is not None and not quiet:
         echo_err(f"reqbisect: sending at most {max_requests} requests")
-    result = None
+    result: Result | None = None
     code = ExitCode.FOUND
     failure: ReqbisectError | None = None
     try:
-        if live is not None:
-            with live:
-                result = until_signal(abisect, good_capture, bad_capture, **arguments)
-        else:
-            result = until_signal(abisect, good_capture, bad_capture, **arguments)
+        with live if live is not None else contextlib.nullcontext():
+            result = until_signal(
+                abisect, good_capture, bad_capture, options=options, oracle=oracle, app=app_object, progress=update,
+                prepare=hook,
+            )
     except (Inconclusive, BaselineError, Interrupted) as exc:
         result, code, failure = exc.result, exc.exit_code, exc
     redactor = _redactor(result, redact=not no_redact, extra=redact_extra, good=good_capture, bad=bad_capture)
@@ -177,14 +189,16 @@ def run_command(
     return code
 
 
-def _redactor(result: Any, *, redact: bool, extra: tuple[str, ...], good: Any, bad: Any) -> Any:
+def _redactor(
+    result: Result | None, *, redact: bool, extra: tuple[str, ...], good: Capture, bad: Capture
+) -> Redactor:
     """One numbering of secrets for a run: the same inputs always give the same placeholders."""
     from reqbisect.report.redact import Redactor
 
     return Redactor.for_result(result, enabled=redact, extra=extra, documents=[good.document, bad.document])
 
 
-def _hint_hook(result: Any, hook: Any) -> None:
+def _hint_hook(result: Result | None, hook: Prepare | None) -> None:
     """Baselines refused as unauthorised, and no hook: the requests may need signing afresh."""
     if hook is not None or result is None or result.outcome != "baselines-failed":
         return
@@ -197,7 +211,7 @@ def _hint_hook(result: Any, hook: Any) -> None:
         )
 
 
-def _load_hook(spec: str | None) -> Any:
+def _load_hook(spec: str | None) -> Prepare | None:
     """Import ``--hook`` while parsing, before anything is sent (exit 2)."""
     from reqbisect.hooks import load_hook
 
@@ -212,7 +226,7 @@ def _check_oracle_cmd(command: str | None) -> str | None:
     return command
 
 
-def _command_oracle(command: str | None, good_if: str | None, bad_if: str | None) -> Any:
+def _command_oracle(command: str | None, good_if: str | None, bad_if: str | None) -> CommandOracle | None:
     from reqbisect.command_oracle import CommandOracle
 
     if command is None:
@@ -222,21 +236,21 @@ def _command_oracle(command: str | None, good_if: str | None, bad_if: str | None
     return CommandOracle(command)
 
 
-def _origin_of(document: Any) -> str:
+def _origin_of(document: Document) -> str:
     from reqbisect.document import origin
 
     return origin(document)
 
 
 def _emit(
-    result: Any,
+    result: Result,
     *,
     as_json: bool,
     output: str | None,
     report: str | None,
-    redactor: Any,
-    good: Any = None,
-    bad: Any = None,
+    redactor: Redactor,
+    good: Document | None = None,
+    bad: Document | None = None,
 ) -> None:
     """Print the patch (real values: it is for the user's machine), the JSON and the report,
     then the human summary on stderr. One redactor serves the summary, ``--json`` and the

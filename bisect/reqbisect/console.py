@@ -10,11 +10,19 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
+from reqbisect._types import JSONValue
 from reqbisect.errors import Interrupted, ReqbisectError
+
+if TYPE_CHECKING:
+    from reqbisect.document import Capture
+    from reqbisect.oracle import ExpressionOracle
+
+T = TypeVar("T")
 
 __all__ = [
     "POSITIVE", "dump_json", "echo_err", "expression_oracle", "load_capture", "new_file", "plural", "until_signal",
@@ -31,11 +39,11 @@ def echo_err(text: str) -> None:
     click.echo(text, err=True)
 
 
-def dump_json(value: Any) -> str:
+def dump_json(value: JSONValue) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
-def load_capture(arg: str) -> Any:
+def load_capture(arg: str) -> Capture:
     """Load a request argument; what the loader could not represent exactly goes to stderr."""
     from reqbisect.formats import load_request
 
@@ -50,7 +58,7 @@ def write_request(text: str) -> None:
     click.echo(text.encode("utf-8", "surrogateescape"), nl=not text.endswith("\n"))
 
 
-def expression_oracle(good_if: str | None, bad_if: str | None) -> Any:
+def expression_oracle(good_if: str | None, bad_if: str | None) -> ExpressionOracle | None:
     from reqbisect.oracle import Expression, ExpressionOracle
 
     if good_if is None and bad_if is None:
@@ -67,7 +75,7 @@ class _Positive(click.FloatRange):
     def __init__(self) -> None:
         super().__init__(min=0, min_open=True)
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+    def convert(self, value: float, param: click.Parameter | None, ctx: click.Context | None) -> float:
         number = super().convert(value, param, ctx)
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a finite number", param, ctx)
@@ -88,13 +96,14 @@ def new_file(ctx: click.Context, param: click.Parameter, value: str | None) -> s
     return value
 
 
-def until_signal(function: Any, *args: Any, **options: Any) -> Any:
+def until_signal(function: Callable[..., Awaitable[T]], *args: object, **options: object) -> T:
     """Await ``function(*args, stop=..., **options)``; SIGINT/SIGTERM set ``stop``, a second one aborts."""
     import signal
 
     import anyio
 
-    outcome: dict[str, Any] = {}
+    results: list[T] = []
+    errors: list[ReqbisectError] = []
 
     async def main() -> None:
         stop = anyio.Event()
@@ -111,15 +120,15 @@ def until_signal(function: Any, *args: Any, **options: Any) -> Any:
 
             tg.start_soon(watch)
             try:
-                outcome["result"] = await function(*args, stop=stop, **options)
+                results.append(await function(*args, stop=stop, **options))
             except ReqbisectError as exc:
-                outcome["error"] = exc
+                errors.append(exc)
             finally:
                 tg.cancel_scope.cancel()
 
     anyio.run(main)
-    if "error" in outcome:
-        raise outcome["error"]
-    if "result" not in outcome:
+    if errors:
+        raise errors[0]
+    if not results:
         raise Interrupted("aborted; in-flight requests were abandoned")
-    return outcome["result"]
+    return results[0]
