@@ -193,9 +193,9 @@ def send_command(request: str, good_if: str | None, bad_if: str | None, target: 
     """Send one request; print its status, a short body and its outcome."""
     import anyio
 
-    from reqbisect.document import to_wire
     from reqbisect.oracle import call_oracle
     from reqbisect.transport import open_transport
+    from reqbisect.wire import to_wire
 
     oracle = _expressions(good_if, bad_if)
     capture = _load(request)
@@ -585,9 +585,9 @@ def _read_json(arg: str) -> tuple[Any, str]:
 
 def _json_style_of(text: str) -> Any:
     """A serialiser that writes JSON the way ``text`` is written."""
-    from reqbisect.document import _json_style
+    from reqbisect.wire import json_style
 
-    return _json_style(text).dump
+    return json_style(text).dump
 
 
 def _documents_result_json(result: Any) -> dict[str, Any]:

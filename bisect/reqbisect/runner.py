@@ -30,7 +30,7 @@ import anyio
 import httpx
 
 from reqbisect._types import Document
-from reqbisect.document import Capture, WireRequest, origin, to_wire
+from reqbisect.document import Capture, origin
 from reqbisect.driver import drive, first_error, synchronous, unless_stopped
 from reqbisect.errors import BaselineError, Inconclusive, InputError, Interrupted
 from reqbisect.formats import load_request
@@ -43,6 +43,7 @@ from reqbisect.result import Result, Stats
 from reqbisect.search import Candidate, Config, Search
 from reqbisect.sender import Sender, wire_key
 from reqbisect.transport import Clock, SystemClock, open_transport
+from reqbisect.wire import WireRequest, to_wire
 
 __all__ = ["Progress", "abisect", "bisect"]
 

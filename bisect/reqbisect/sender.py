@@ -24,9 +24,9 @@ from email.utils import parsedate_to_datetime
 
 import anyio
 
-from reqbisect.document import WireRequest
 from reqbisect.oracle import Reply
 from reqbisect.transport import Admit, Clock, HttpxTransport, Transport
+from reqbisect.wire import WireRequest
 
 __all__ = ["Sender", "wire_key"]
 
