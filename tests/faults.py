@@ -49,7 +49,8 @@ from urllib.parse import urlsplit
 import anyio
 import httpx
 
-from reqbisect.document import Capture, to_wire
+from reqbisect.document import Capture
+from reqbisect.wire import to_wire
 
 FAULTS = ("429", "503", "reset", "slow", "cut", "wrong")
 Headers = tuple[tuple[str, str], ...]

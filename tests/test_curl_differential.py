@@ -42,8 +42,9 @@ from typing import Any
 import httpx
 import pytest
 
-from reqbisect.document import DERIVED, HOP_BY_HOP, to_wire
+from reqbisect.document import DERIVED, HOP_BY_HOP
 from reqbisect.formats import curl, dump, load_request
+from reqbisect.wire import to_wire
 
 pytestmark = [
     pytest.mark.network,

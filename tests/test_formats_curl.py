@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from reqbisect.document import from_wire, to_wire
 from reqbisect.errors import InputError
 from reqbisect.formats import curl
+from reqbisect.wire import from_wire, to_wire
 
 CORPUS = Path(__file__).parent / "fixtures" / "curl"
 DEFAULTS = {"user-agent": curl.CURL_USER_AGENT, "accept": "*/*"}

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from reqbisect.document import from_wire, to_wire
 from reqbisect.errors import InputError
 from reqbisect.formats import har, load_request
+from reqbisect.wire import from_wire, to_wire
 
 HARS = Path(__file__).parent / "fixtures" / "har"
 

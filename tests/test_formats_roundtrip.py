@@ -9,8 +9,9 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from reqbisect.document import DERIVED, from_wire, to_wire
+from reqbisect.document import DERIVED
 from reqbisect.formats import FORMATS, curl, dump, har, http, native
+from reqbisect.wire import from_wire, to_wire
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 RESERVED = DERIVED | {"cookie", "content-type", "content-encoding"}

@@ -18,9 +18,9 @@ from starlette.routing import Route
 
 from reqbisect import BaselineError, abisect, bisect, load_request, pin_body
 from reqbisect.cli import cli
-from reqbisect.document import to_wire
 from reqbisect.errors import InputError
 from reqbisect.hooks import load_hook
+from reqbisect.wire import to_wire
 
 from .conftest import ROOT, case_expected, load_case_app
 

@@ -30,12 +30,12 @@ import trio.testing
 
 from reqbisect import BaselineError, Inconclusive, ReqbisectError, abisect
 from reqbisect.budget import BudgetSpent
-from reqbisect.document import WireRequest
 from reqbisect.formats import load_request
 from reqbisect.oracle import Reply
 from reqbisect.result import Result
 from reqbisect.sender import Sender
 from reqbisect.transport import SystemClock
+from reqbisect.wire import WireRequest
 
 from .conftest import case_expected, case_file, load_case_app, serve
 from .faults import FaultServer, serve_faults

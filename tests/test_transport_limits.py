@@ -26,11 +26,11 @@ from typing import Any
 import anyio
 import pytest
 
-from reqbisect.document import WireRequest
 from reqbisect.oracle import Reply
 from reqbisect.budget import BudgetSpent
 from reqbisect.sender import Sender
 from reqbisect.transport import SystemClock, open_transport
+from reqbisect.wire import WireRequest
 
 from .conftest import serve
 

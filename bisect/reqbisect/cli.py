@@ -131,7 +131,7 @@ def send_command(
     """Send one request; print its status, a short body and its outcome."""
     import anyio
 
-    from reqbisect.document import to_wire
+    from reqbisect.wire import to_wire
     from reqbisect.oracle import call_oracle
     from reqbisect.transport import open_transport
 

@@ -110,9 +110,9 @@ def _read_json(arg: str) -> tuple[JSONValue, str]:
 
 def _json_style_of(text: str) -> Callable[[JSONValue], str]:
     """A serialiser that writes JSON the way ``text`` is written."""
-    from reqbisect.document import _json_style
+    from reqbisect.wire import json_style
 
-    return _json_style(text).dump
+    return json_style(text).dump
 
 
 def _documents_result_json(result: Result) -> JSONObject:

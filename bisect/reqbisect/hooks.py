@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import Union
 
 from reqbisect._types import Document
-from reqbisect.document import to_wire
+from reqbisect.wire import to_wire
 
 __all__ = ["Prepare", "load_hook", "pin_body"]
 

@@ -26,10 +26,10 @@ from typing import IO, Any, Protocol
 import anyio
 import anyio.to_thread
 
-from reqbisect.document import WireRequest
 from reqbisect.errors import InputError
 from reqbisect.oracle import Recorded, Reply
 from reqbisect.outcome import Outcome
+from reqbisect.wire import WireRequest
 
 __all__ = ["Entry", "Fetch", "Journal", "Replay", "Role", "read_journal"]
 

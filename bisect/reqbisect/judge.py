@@ -27,7 +27,7 @@ import anyio
 
 from reqbisect._types import Document, JSONValue
 from reqbisect.budget import Budget, BudgetSpent
-from reqbisect.document import Capture, WireRequest, to_wire
+from reqbisect.document import Capture
 from reqbisect.errors import BaselineError, InputError
 from reqbisect.hooks import Prepare
 from reqbisect.journal import Entry, Journal, Replay, Role
@@ -35,6 +35,7 @@ from reqbisect.mode import Side
 from reqbisect.oracle import Oracle, Reply, SignatureOracle, call_oracle, informative, signature_digest
 from reqbisect.outcome import Outcome
 from reqbisect.sender import Sender, wire_key
+from reqbisect.wire import WireRequest, to_wire
 
 __all__ = ["Judge", "RequestJudge", "Votes"]
 

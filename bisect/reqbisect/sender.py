@@ -28,9 +28,9 @@ from email.utils import parsedate_to_datetime
 import anyio
 
 from reqbisect.budget import Budget, BudgetSpent
-from reqbisect.document import WireRequest
 from reqbisect.oracle import OVERLOAD, Reply
 from reqbisect.transport import Admit, Clock, HttpxTransport, Transport
+from reqbisect.wire import WireRequest
 
 __all__ = ["Sender", "wire_key"]
 

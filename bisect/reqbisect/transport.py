@@ -36,10 +36,10 @@ import anyio
 import anyio.to_thread
 import httpx
 
-from reqbisect.document import WireRequest
 from reqbisect.errors import InputError
 from reqbisect.oracle import Reply
 from reqbisect.secret_names import is_credential_header
+from reqbisect.wire import WireRequest
 
 __all__ = ["Admit", "Clock", "SystemClock", "Transport", "HttpxTransport", "load_app", "open_transport", "retarget"]
 

@@ -41,7 +41,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bisect"))
 
-from reqbisect.search import Outcome, Search, Space, State, minimise  # noqa: E402
+from reqbisect.search import Outcome, Search, Space, minimise  # noqa: E402
+from reqbisect.search import State as SearchState  # noqa: E402
 from search import floor_calls  # noqa: E402  (the sibling bench script)
 
 #: (undecided changes, groups known to hold a culprit, pinned culprits, relevant configurations sent)
@@ -152,7 +153,7 @@ def reqbisect_calls(n: int, culprits: frozenset[int]) -> int:
     space = Space.flat(n)
     search = Search(minimise(space, target=Outcome.GOOD), known={frozenset(): Outcome.BAD, space.everything: Outcome.GOOD})
     calls = 0
-    while search.state is State.WAITING:
+    while search.state is SearchState.WAITING:
         (candidate,) = search.propose(1)
         calls += 1
         search.feed(candidate, Outcome.GOOD if culprits <= candidate.config else Outcome.BAD)

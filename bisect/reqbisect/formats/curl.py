@@ -35,10 +35,12 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from reqbisect._types import Document
-from reqbisect.document import Capture, WireRequest, from_wire, multipart_body, to_wire
+from reqbisect.bodies import multipart_body
+from reqbisect.document import Capture
 from reqbisect.errors import InputError
 from reqbisect.formats.curl_options import CurlCommand, read_options
 from reqbisect.formats.shell import Word, commands, quote
+from reqbisect.wire import WireRequest, from_wire, to_wire
 
 __all__ = ["CURL_ACCEPT_ENCODING", "CURL_USER_AGENT", "Word", "dump", "load", "quote", "split_words"]
 

@@ -31,9 +31,12 @@ from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
 from reqbisect._types import Document
-from reqbisect.document import Capture, WireRequest, body_kind, charset_of, from_wire, multipart_body, to_wire
+from reqbisect.bodies import multipart_body
+from reqbisect.codecs import body_kind, charset_of
+from reqbisect.document import Capture
 from reqbisect.errors import InputError
 from reqbisect.formats.native import parse_json
+from reqbisect.wire import WireRequest, from_wire, to_wire
 
 __all__ = ["dump", "list_entries", "load"]
 

@@ -21,8 +21,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from reqbisect._types import Document
-from reqbisect.document import Capture, WireRequest, from_wire, to_wire
+from reqbisect.document import Capture
 from reqbisect.errors import InputError
+from reqbisect.wire import WireRequest, from_wire, to_wire
 
 __all__ = ["dump", "load"]
 
