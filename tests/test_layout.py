@@ -137,3 +137,17 @@ def test_the_graph_counts_what_runs_and_resolves_relative_and_package_imports(tm
 def test_the_package_has_no_import_cycle() -> None:
     cycle = find_cycle(import_graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle or ())
+
+
+#: Modules stay readable in one sitting (h11, httpcore: a few hundred lines each).
+MAX_LINES = 400
+
+
+def test_no_module_is_longer_than_400_lines() -> None:
+    package = ROOT / "bisect" / "reqbisect"
+    long = {
+        str(path.relative_to(package)): n
+        for path in package.rglob("*.py")
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert long == {}, f"split these by job: {long}"

@@ -1,17 +1,23 @@
 """reqbisect: find the smallest difference between a good and a bad HTTP request.
 
-Layout (imports point inward)::
+Layout (imports point inward; docs/design.md says more)::
 
-    cli                     the command line, a thin shell over the library
+    cli, cli_run, cli_json, console   the command line, a thin shell over the library
     runner, documents       two requests / any two JSON documents -> Result
-    plan, driver            a mode's search space; candidates in flight
-    sender, transport       retries, pacing, cache, budget; httpx, ASGI and WSGI
+    pipeline, phases,       one run: baselines -> search -> verification -> conclusion
+      verification, conclusion
+    options, mode, budget   run settings; what each mode means; the request budget
+    judge, plan, driver     documents to votes; a mode's search space; candidates in flight
+    sender, transport       retries, pacing, cache; httpx, ASGI and WSGI
+    journal                 answered requests on disk, and their replay
     hooks, command_oracle   per-candidate hooks; shell commands as oracles and tests
-    report/                 patch summaries, Markdown, curl repros, redaction
+    report/                 patch summaries, Markdown, JSON, redaction
     formats/                HAR, curl, raw HTTP and native JSON, in and out
     search/                 the pure search core (ddmin, dd), no I/O
-    diff, document, oracle  the change tree, the request model, the judge
-    secret_names            which names hold secrets (for redaction and messages)
+    diff, edits, align, tokens   the change tree: walk, apply/render, array alignment, string tokens
+    document, wire, codecs, bodies   the request model, exact wire bytes, body codecs
+    oracle, outcome, pointer         the judge of replies; verdicts; JSON Pointers
+    secret_names            which names hold secrets (for redaction, messages and redirects)
 
 The public API::
 

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "bisect"))
 
 import reqbisect  # noqa: E402
 import reqbisect.formats  # noqa: E402,F401  (imported up front: import time is not run time)
-from reqbisect import runner  # noqa: E402
+from reqbisect import judge  # noqa: E402
 from reqbisect.plan import Plan  # noqa: E402
 from reqbisect.search import engine  # noqa: E402
 
@@ -56,8 +56,8 @@ class CoreTimer:
         self.building = 0.0
         self._propose = engine.Search.propose
         self._feed = engine.Search.feed
-        self._wire_for = runner._Session.wire_for
-        self._document = Plan.document
+        self._wire_for = judge.RequestJudge.wire_for
+        self._document = Plan.apply
 
     def __enter__(self) -> CoreTimer:
         timer = self
@@ -69,15 +69,15 @@ class CoreTimer:
             finally:
                 timer.building += time.process_time() - start
 
-        async def wire_for(session: runner._Session, doc: dict[str, object]) -> object:
+        async def wire_for(session: judge.RequestJudge, doc: dict[str, object]) -> object:
             start = time.process_time()
             try:
                 return await timer._wire_for(session, doc)
             finally:
                 timer.building += time.process_time() - start
 
-        Plan.document = document  # type: ignore[method-assign,assignment]
-        runner._Session.wire_for = wire_for  # type: ignore[method-assign,assignment]
+        Plan.apply = document  # type: ignore[method-assign,assignment]
+        judge.RequestJudge.wire_for = wire_for  # type: ignore[method-assign,assignment]
 
         def propose(search: engine.Search, slots: int) -> list[engine.Candidate]:
             start = time.process_time()
@@ -100,8 +100,8 @@ class CoreTimer:
     def __exit__(self, *exc: object) -> None:
         engine.Search.propose = self._propose  # type: ignore[method-assign]
         engine.Search.feed = self._feed  # type: ignore[method-assign]
-        Plan.document = self._document  # type: ignore[method-assign]
-        runner._Session.wire_for = self._wire_for  # type: ignore[method-assign]
+        Plan.apply = self._document  # type: ignore[method-assign]
+        judge.RequestJudge.wire_for = self._wire_for  # type: ignore[method-assign]
 
 
 def main() -> None:
