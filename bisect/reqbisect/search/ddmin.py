@@ -96,7 +96,24 @@ def minimise(space: Space, *, target: Outcome, start: Config | None = None) -> S
 
 
 def _estimate(state: _State) -> float:
-    """Expected number of needed changes still among ``todo``."""
+    """Expected number of needed changes still among ``todo``.
+
+    Derivation: ``found`` needed changes turned up among the ``decided`` ones,
+    so the density of needed changes is estimated as ``(found + 1) / (decided +
+    m)`` over all ``decided + m`` changes seen or left (the ``+ 1`` is Laplace's
+    rule of succession: before any evidence we expect one culprit, since the
+    baselines prove at least one). Times the ``m`` still undecided, that is the
+    expected count ``d``; it never drops below 1 while ``todo`` is not empty
+    because the search only gets here when something may still be needed.
+
+    The chunk size follows Hwang's generalised binary splitting: with ``d``
+    needed among ``m``, a chunk of ``2**floor(log2((m - d + 1) / d))`` is about
+    the size that holds no needed change with probability one half, so each
+    request yields about one bit. If each change is needed independently with
+    probability ``d / m``, a chunk of ``size`` changes holds none with
+    probability ``(1 - d / m) ** size``: that is the ``p_target`` passed to the
+    engine for speculation.
+    """
     m = len(state.todo)
     return max(1.0, (state.found + 1) * m / (state.decided + m))
 

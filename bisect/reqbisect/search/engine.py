@@ -18,6 +18,17 @@ Speculation is bounded: a future whose probability (the product of the
 strategy's estimates along its path) is below ``min_probability`` is not sent,
 so with balanced splits the engine looks two levels ahead (three requests for
 two levels) and with lopsided ones it follows the likely path further.
+
+Why 0.34: with balanced splits each answer halves the probability of a
+future, so the futures one level ahead have 0.5 and those two levels ahead
+0.25. A threshold just above 1/3 admits a future of probability 1/2, not one of
+1/4, and so keeps at most three requests in flight per committed question when
+splits are even: the root and its two children. Each of them is then at least
+a one-in-three bet on being used, so speculation can at most triple the
+requests sent. A lopsided question (p = 0.9) passes the threshold for several
+levels (0.9, 0.81, 0.73, ...) along its likely branch and stops at once on the
+unlikely one (0.1): the engine spends its slots where the answers are
+predictable, which is where they save rounds.
 """
 
 from __future__ import annotations
