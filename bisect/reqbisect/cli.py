@@ -42,10 +42,39 @@ def _load(arg: str) -> Any:
     """Load a request argument; what the loader could not represent exactly goes to stderr."""
     from reqbisect.formats import load_request
 
-    capture = load_request(arg)
+    ctx = click.get_current_context(silent=True)
+    capture = load_request(arg, env=ctx.meta.get(_ENV_KEY) if ctx else None)
     for warning in capture.warnings:  # each names its source already
         _echo_err(f"reqbisect: {warning}")
     return capture
+
+
+# -- what every command that loads requests shares: --env and the list of input formats --
+
+_ENV_KEY = "reqbisect.postman_env"
+_INPUTS = (
+    "Requests are files (or - for standard input): HAR (file.har#N or file.har#URL-PART), curl commands "
+    "(.curl .sh .txt; bash, cmd or PowerShell quoting), raw HTTP (.http), the JSON request document (.json), "
+    "PowerShell Invoke-WebRequest/Invoke-RestMethod scripts (.ps1), fetch() calls from Chrome or Firefox (.js), "
+    "and Postman collections v2.1 (file.postman_collection.json#Folder/Request or #N, with --env FILE). "
+    "The format is sniffed from the content when the extension says nothing."
+)
+
+
+def _store_env(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        from reqbisect.formats.postman import load_environment
+
+        ctx.meta[_ENV_KEY] = load_environment(value)
+
+
+def _request_inputs(command: click.Command) -> click.Command:
+    """Give a command that loads requests the ``--env`` option and the list of input formats."""
+    command.params.append(click.Option(
+        ["--env"], metavar="FILE", expose_value=False, callback=_store_env,
+        help="Postman environment whose values fill the {{variables}} of Postman collections."))
+    command.epilog = _INPUTS
+    return command
 
 
 def _write(text: str) -> None:
@@ -73,6 +102,7 @@ def cli() -> None:
     """Find the smallest difference between a good and a bad HTTP request."""
 
 
+@_request_inputs
 @cli.command("diff")
 @click.argument("a")
 @click.argument("b")
@@ -98,6 +128,7 @@ def diff_command(a: str, b: str, stat: bool) -> None:
     click.echo(f"{_count(len(patch), 'operation')}, {_count(len(tree.changes), 'change')}")
 
 
+@_request_inputs
 @cli.command("apply")
 @click.argument("request")
 @click.argument("patch_file", metavar="PATCH")
@@ -133,6 +164,7 @@ def _read_patch(path: str) -> list[Any]:
     return patch
 
 
+@_request_inputs
 @cli.command("convert")
 @click.argument("request")
 @click.option("--to", "fmt", required=True, type=click.Choice(["json", "curl", "http", "har"]), help="Output format.")
@@ -182,6 +214,7 @@ def _new_file(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     return value
 
 
+@_request_inputs
 @cli.command("send")
 @click.argument("request")
 @click.option("--good-if", help="Expression over status, headers, text, json, elapsed.")
@@ -241,6 +274,7 @@ def _check_redact(values: tuple[str, ...]) -> tuple[str, ...]:
     return check_extra(values)
 
 
+@_request_inputs
 @cli.command("run", short_help="Bisect two requests: the smallest patch that flips the answer.")
 @click.argument("good")
 @click.argument("bad")
