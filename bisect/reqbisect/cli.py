@@ -19,7 +19,9 @@ import click
 from reqbisect import __version__
 from reqbisect.cli_json import json_command
 from reqbisect.cli_run import run_command
-from reqbisect.console import POSITIVE, dump_json, echo_err, expression_oracle, load_capture, plural, write_request
+from reqbisect.console import (
+    POSITIVE, dump_json, echo_err, expression_oracle, load_capture, plural, request_inputs, write_request,
+)
 from reqbisect.errors import ExitCode, InputError, ReqbisectError
 
 if TYPE_CHECKING:
@@ -47,6 +49,7 @@ def cli() -> None:
     """Find the smallest difference between a good and a bad HTTP request."""
 
 
+@request_inputs
 @cli.command("diff")
 @click.argument("a")
 @click.argument("b")
@@ -72,6 +75,7 @@ def diff_command(a: str, b: str, stat: bool) -> None:
     click.echo(f"{plural(len(patch), 'operation')}, {plural(len(tree.changes), 'change')}")
 
 
+@request_inputs
 @cli.command("apply")
 @click.argument("request")
 @click.argument("patch_file", metavar="PATCH")
@@ -107,6 +111,7 @@ def _read_patch(path: str) -> Patch:
     return patch
 
 
+@request_inputs
 @cli.command("convert")
 @click.argument("request")
 @click.option("--to", "fmt", required=True, type=click.Choice(["json", "curl", "http", "har"]), help="Output format.")
@@ -118,6 +123,7 @@ def convert_command(request: str, fmt: str) -> None:
     write_request(dump(capture.document, fmt, like=[capture]))
 
 
+@request_inputs
 @cli.command("send")
 @click.argument("request")
 @click.option("--good-if", help="Expression over status, headers, text, json, elapsed.")

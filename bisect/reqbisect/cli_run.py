@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from reqbisect.console import (
-    POSITIVE, dump_json, echo_err, expression_oracle, load_capture, new_file, plural, until_signal,
+    POSITIVE, dump_json, echo_err, expression_oracle, load_capture, new_file, plural, request_inputs, until_signal,
 )
 from reqbisect.errors import BaselineError, ExitCode, Inconclusive, InputError, Interrupted, ReqbisectError
 from reqbisect.mode import Mode
@@ -65,6 +65,7 @@ def _check_redact(values: tuple[str, ...]) -> tuple[str, ...]:
     return check_extra(values)
 
 
+@request_inputs
 @click.command("run", short_help="Bisect two requests: the smallest patch that flips the answer.")
 @click.argument("good")
 @click.argument("bad")

@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 __all__ = [
-    "POSITIVE", "dump_json", "echo_err", "expression_oracle", "load_capture", "new_file", "plural", "until_signal",
-    "write_request",
+    "POSITIVE", "dump_json", "echo_err", "expression_oracle", "load_capture", "new_file", "plural", "request_inputs",
+    "until_signal", "write_request",
 ]
 
 
@@ -47,10 +47,39 @@ def load_capture(arg: str) -> Capture:
     """Load a request argument; what the loader could not represent exactly goes to stderr."""
     from reqbisect.formats import load_request
 
-    capture = load_request(arg)
+    ctx = click.get_current_context(silent=True)
+    capture = load_request(arg, env=ctx.meta.get(_ENV_KEY) if ctx else None)
     for warning in capture.warnings:  # each names its source already
         echo_err(f"reqbisect: {warning}")
     return capture
+
+
+# -- what every command that loads requests shares: --env and the list of input formats --
+
+_ENV_KEY = "reqbisect.postman_env"
+_INPUTS = (
+    "Requests are files (or - for standard input): HAR (file.har#N or file.har#URL-PART), curl commands "
+    "(.curl .sh .txt; bash, cmd or PowerShell quoting), raw HTTP (.http), the JSON request document (.json), "
+    "PowerShell Invoke-WebRequest/Invoke-RestMethod scripts (.ps1), fetch() calls from Chrome or Firefox (.js), "
+    "and Postman collections v2.1 (file.postman_collection.json#Folder/Request or #N, with --env FILE). "
+    "The format is sniffed from the content when the extension says nothing."
+)
+
+
+def _store_env(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        from reqbisect.formats.postman import load_environment
+
+        ctx.meta[_ENV_KEY] = load_environment(value)
+
+
+def request_inputs(command: click.Command) -> click.Command:
+    """Give a command that loads requests the ``--env`` option and the list of input formats."""
+    command.params.append(click.Option(
+        ["--env"], metavar="FILE", expose_value=False, callback=_store_env,
+        help="Postman environment whose values fill the {{variables}} of Postman collections."))
+    command.epilog = _INPUTS
+    return command
 
 
 def write_request(text: str) -> None:
