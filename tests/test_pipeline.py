@@ -9,7 +9,7 @@ import pytest
 
 from reqbisect import Outcome, Progress, abisect, abisect_documents
 from reqbisect.budget import Budget, BudgetSpent
-from reqbisect.errors import Inconclusive
+from reqbisect.errors import BaselineError, Inconclusive
 from reqbisect.phases import Phase
 
 GOOD = {"method": "GET", "url": "http://app.test/", "headers": {"a": "1", "b": "2", "c": "3"}}
@@ -87,3 +87,13 @@ def test_a_ticket_that_never_reached_the_server_is_released() -> None:
     budget.reserve().commit()
     with pytest.raises(BudgetSpent):
         budget.reserve()
+
+
+async def test_a_budget_spent_by_baseline_retries_is_a_baseline_error_that_says_so() -> None:
+    client = httpx.AsyncClient(transport=httpx.MockTransport(lambda request: httpx.Response(503)))
+    with pytest.raises(BaselineError) as raised:
+        await abisect(GOOD, BAD, client=client, max_requests=4, retries=3, backoff=0.0)
+    await client.aclose()
+    assert "request budget (4) ran out" in raised.value.message
+    assert "--max-requests" in (raised.value.hint or "")
+    assert raised.value.result is not None and raised.value.result.stats.requests == 4
