@@ -312,3 +312,11 @@ def test_cmd_variables_are_not_expanded_but_warned_about() -> None:
     assert capture.document["url"] == "http://a.example/%USERNAME%"
     assert capture.document["headers"]["x"] == "100%25"
     assert capture.warnings == ("t.cmd, line 1, column 24: variables are not expanded; the text is taken literally",)
+
+
+def test_a_bash_quoted_caret_quote_is_not_taken_for_cmd() -> None:
+    # '\'' closes, escapes and reopens a bash quote; the ^" after it is inside quotes.
+    document = {"method": "GET", "url": "http://a.example/", "cookies": {"b": "'", "a": '^"'}}
+    text = curl.dump(document)
+    assert "'\\''" in text
+    assert curl.load(text, source="t.curl").document["cookies"] == document["cookies"]
