@@ -341,8 +341,7 @@ def _split_powershell(text: str, source: str) -> _Splitter:
 def _dialect(text: str) -> str:
     if re.search(r"`\n", text):
         return "powershell"
-    # cmd's caret escapes, looked for outside bash single quotes (where ^" is just text);
-    # a backslash-escaped quote ('it'\''s') does not open one.
+    # cmd's caret escapes, outside bash single quotes (where ^" is text) and escapes ('it'\''s').
     unquoted = re.sub(r"\\.|'[^']*'", "", text)
     if re.search(r"\^\n|\^\"", unquoted):
         return "cmd"
