@@ -99,7 +99,20 @@ def test_unterminated_quotes_name_line_and_column(text: str, message: str) -> No
 
 
 def test_plain_get_has_curls_default_headers() -> None:
-    assert load("curl http://a.example") == {"method": "GET", "url": "http://a.example/", "headers": DEFAULTS}
+    assert load("curl http://a.example") == {
+        "method": "GET", "url": "http://a.example/", "headers": DEFAULTS,
+        "transport": {"header_order": ["user-agent", "accept"],
+                      "header_case": {"user-agent": "User-Agent", "accept": "Accept"}},
+    }
+
+
+def test_https_is_http2_unless_curl_is_told_otherwise() -> None:
+    assert load("curl https://a.example")["transport"]["http"] == "2"
+    assert "http" not in load("curl --http1.1 https://a.example")["transport"]
+    assert "http" not in load("curl --http2 http://a.example")["transport"]
+    document = load("curl --http1.1 https://a.example -H 'X-A: 1'")
+    assert "--http1.1" in curl.dump(document)
+    assert load(curl.dump(document)) == document
 
 
 def test_data_makes_a_form_post_with_curls_content_type() -> None:
@@ -107,6 +120,8 @@ def test_data_makes_a_form_post_with_curls_content_type() -> None:
         "method": "POST", "url": "http://a.example/x",
         "headers": {**DEFAULTS, "content-type": "application/x-www-form-urlencoded"},
         "body": {"a": "1", "b": "2"},
+        "transport": {"header_order": ["user-agent", "accept", "content-type"],
+                      "header_case": {"user-agent": "User-Agent", "accept": "Accept", "content-type": "Content-Type"}},
     }
 
 
@@ -215,9 +230,10 @@ def test_approximations_are_warned_about(text: str, warning: str) -> None:
 
 
 def test_options_without_effect_are_named_in_one_warning() -> None:
-    capture = curl.load("curl -sS -v -o out --max-time 5 --http2 -g --path-as-is http://a.example/a/../b", source="t")
+    capture = curl.load("curl -sS -v -o out --max-time 5 --tcp-nodelay -g --path-as-is http://a.example/a/../b",
+                        source="t")
     assert capture.warnings == ("t, line 1: options that change nothing reqbisect sends are ignored: "
-                                "-s, -S, -v, -o, --max-time, --http2",)
+                                "-s, -S, -v, -o, --max-time, --tcp-nodelay",)
     assert capture.document["url"] == "http://a.example/a/../b"
 
 

@@ -76,6 +76,25 @@ EXPECTED: dict[str, tuple[dict[str, Any], list[str]]] = {
 }
 
 
+#: What each capture shows of how it was sent (docs/design.md, "When the document is not the cause"):
+#: HTTP/2 entries say so and spell names in lower case; HTTP/1.1 exporters keep each name's spelling.
+TRANSPORT: dict[str, dict[str, Any]] = {
+    "chrome.har#1": {"http": "2", "header_order": ["accept", "anthropic-version", "content-type", "cookie", "x-api-key"]},
+    "chrome.har#2": {"http": "2"},
+    "firefox.har": {"header_order": ["user-agent", "accept", "content-type", "cookie"],
+                    "header_case": {"user-agent": "User-Agent", "accept": "Accept", "content-type": "Content-Type",
+                                    "cookie": "Cookie"}},
+    "safari.har": {"header_order": ["content-type", "accept", "user-agent"],
+                   "header_case": {"content-type": "Content-Type", "accept": "Accept", "user-agent": "User-Agent"}},
+    "charles.har": {"header_order": ["content-type", "x-client"],
+                    "header_case": {"content-type": "Content-Type", "x-client": "X-Client"}},
+    "mitmproxy.har": {"http": "2", "header_order": ["content-type", "content-encoding"]},
+    "insomnia.har": {"header_order": ["authorization", "cookie", "content-type"],
+                     "header_case": {"authorization": "Authorization", "cookie": "Cookie", "content-type": "Content-Type"}},
+    "proxyman.har": {"header_case": {"content-type": "Content-Type"}},
+}
+
+
 def _load(name: str) -> Any:
     file, _, entry = name.partition("#")
     return har.load((HARS / file).read_text(), source=file, entry=entry or None)
@@ -85,7 +104,7 @@ def _load(name: str) -> Any:
 def test_exporter_styles_load_to_the_expected_document(name: str) -> None:
     capture = _load(name)
     document, warnings = EXPECTED[name]
-    assert capture.document == document
+    assert capture.document == {**document, "transport": TRANSPORT[name]}
     assert list(capture.warnings) == warnings
 
 
@@ -161,7 +180,18 @@ def test_dump_is_a_one_entry_har_that_loads_back() -> None:
     assert json.loads(text)["log"]["version"] == "1.2"
     assert entry["request"]["postData"]["mimeType"] == "application/json"
     assert entry["request"]["queryString"] == [{"name": "beta", "value": "true"}]
-    assert har.load(text, source="out.har").document == document
+    loaded = har.load(text, source="out.har").document
+    # The dump says how it would be sent: HTTP/1.1, names in lower case, in document order.
+    assert loaded.pop("transport") == {"header_order": ["accept", "anthropic-version", "content-type", "x-api-key",
+                                                        "cookie"]}
+    assert loaded == document
+
+
+def test_dump_keeps_the_transport_of_a_document() -> None:
+    http1 = {**EXPECTED["firefox.har"][0], "transport": TRANSPORT["firefox.har"]}
+    http2 = {**EXPECTED["chrome.har#1"][0], "transport": TRANSPORT["chrome.har#1"]}
+    for document in (http1, http2):
+        assert har.load(har.dump(document), source="out.har").document == document
 
 
 def test_dump_writes_binary_bodies_as_base64_and_keeps_capture_bytes() -> None:

@@ -41,10 +41,23 @@ EXPECTED: dict[str, dict[str, Any]] = {
 }
 
 
+#: The order and spelling of each file's header lines; pseudo-headers mean HTTP/2.
+TRANSPORT: dict[str, dict[str, Any]] = {
+    "post_crlf.http": {"header_order": ["content-type", "x-api-key", "cookie"],
+                       "header_case": {"content-type": "Content-Type", "x-api-key": "X-Api-Key", "cookie": "Cookie"}},
+    "get_lf.http": {"header_order": ["accept", "accept", "user-agent"],
+                    "header_case": {"accept": "Accept", "user-agent": "User-Agent"}},
+    "absolute_form.http": {"header_case": {"authorization": "Authorization"}},
+    "chunked.http": {"header_case": {"content-type": "Content-Type"}},
+    "h2_pseudo.http": {"http": "2", "header_order": ["accept", "content-type"]},
+    "rest_of_file.http": {"header_case": {"content-type": "Content-Type"}},
+}
+
+
 @pytest.mark.parametrize("name", EXPECTED)
 def test_raw_requests_load_to_the_expected_document(name: str) -> None:
     capture = load_request(FIXTURES / name)
-    assert capture.document == EXPECTED[name]
+    assert capture.document == {**EXPECTED[name], "transport": TRANSPORT[name]}
     assert capture.warnings == ()
 
 
@@ -112,6 +125,12 @@ def test_dump_writes_host_and_content_length() -> None:
         "\r\n"
         '{"model":"m","stream":false}'
     )
+
+
+def test_dump_keeps_the_http_version_order_and_spelling() -> None:
+    for name in ("post_crlf.http", "h2_pseudo.http"):
+        document = {**EXPECTED[name], "transport": TRANSPORT[name]}
+        assert http.load(http.dump(document), source="t").document == document
 
 
 def test_dump_keeps_the_scheme_of_plain_http_with_absolute_form() -> None:

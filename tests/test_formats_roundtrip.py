@@ -94,11 +94,19 @@ EXAMPLE = {
 }
 
 
+def _meaning(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document without its ``transport``, which a loader fills from what the capture shows."""
+    return {key: value for key, value in doc.items() if key != "transport"}
+
+
 @SETTINGS
 @given(documents())
 @example(EXAMPLE)
 def test_document_survives_the_wire(doc: dict[str, Any]) -> None:
-    assert from_wire(to_wire(doc), source="t").document == doc
+    loaded = from_wire(to_wire(doc), source="t").document
+    assert _meaning(loaded) == doc
+    # Once the order and spelling are explicit, the round trip is exact.
+    assert from_wire(to_wire(loaded), source="t").document == loaded
 
 
 @SETTINGS
@@ -113,7 +121,7 @@ def test_unchanged_document_reuses_the_capture_bytes(doc: dict[str, Any]) -> Non
 @given(documents(), documents())
 def test_rebuilding_in_another_capture_style_keeps_the_meaning(doc: dict[str, Any], other: dict[str, Any]) -> None:
     style = from_wire(to_wire(other), source="t")
-    assert from_wire(to_wire(doc, like=[style]), source="t").document == doc
+    assert _meaning(from_wire(to_wire(doc, like=[style]), source="t").document) == doc
 
 
 def _load(fmt: str, text: str) -> dict[str, Any]:
@@ -130,7 +138,11 @@ def _load(fmt: str, text: str) -> dict[str, Any]:
 @example({"method": "HEAD", "url": "http://a.example/", "headers": {"content-type": "application/octet-stream"},
           "body_base64": "AC0t"}, "curl")
 def test_every_format_round_trips(doc: dict[str, Any], fmt: str) -> None:
-    assert _load(fmt, dump(doc, fmt)) == doc
+    assert _meaning(_load(fmt, dump(doc, fmt))) == doc
+    explicit = from_wire(to_wire(doc), source="t").document
+    assert _meaning(_load(fmt, dump(explicit, fmt))) == doc
+    assert _load(fmt, dump(explicit, fmt)).get("transport", {}).get("header_order") == \
+        explicit.get("transport", {}).get("header_order")
 
 
 @SETTINGS
@@ -140,7 +152,7 @@ def test_every_format_keeps_the_capture_bytes(doc: dict[str, Any], fmt: str) -> 
     text = dump(capture.document, fmt, like=[capture])
     module = {"json": native, "curl": curl, "http": http, "har": har}[fmt]
     loaded = module.load(text, source=f"t.{fmt}")
-    assert loaded.document == doc
+    assert _meaning(loaded.document) == doc
     assert capture.wire is not None
     if loaded.wire is not None:
         assert loaded.wire.body == capture.wire.body

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+from dataclasses import replace
 import zlib
 from typing import Any
 
@@ -111,6 +112,37 @@ def test_body_kind_recognises_json_media_types() -> None:
     assert body_kind(None) == "sniff"
 
 
+def test_a_transport_object_decides_order_and_spelling() -> None:
+    capture = from_wire(
+        WireRequest("GET", "https://a.example/", (("X-Api-Key", "k"), ("Cookie", "a=1;b=2"), ("ACCEPT", "*/*")), b""),
+        source="t",
+    )
+    assert capture.document["transport"] == {
+        "header_order": ["x-api-key", "cookie", "accept"], "header_case": {"x-api-key": "X-Api-Key",
+                                                                          "cookie": "Cookie", "accept": "ACCEPT"},
+    }
+    document = _changed(capture, headers={"accept": "*/*", "new-one": "1", "x-api-key": "k2"})
+    # The listed order wins over the headers object's; an unlisted name goes last, in lower case.
+    assert to_wire(document, like=[capture]).headers == (
+        ("X-Api-Key", "k2"), ("Cookie", "a=1;b=2"), ("ACCEPT", "*/*"), ("new-one", "1"),
+    )
+    moved = _changed(capture, transport={"header_order": ["accept", "x-api-key", "cookie"]})
+    assert to_wire(moved, like=[capture]).headers == (("accept", "*/*"), ("x-api-key", "k"), ("cookie", "a=1;b=2"))
+    http2 = _changed(capture, transport={**capture.document["transport"], "http": "2"})
+    assert to_wire(http2, like=[capture]).http == "2"
+    assert [name for name, _ in to_wire(http2, like=[capture]).headers] == ["x-api-key", "cookie", "accept"]
+
+
+def test_a_repeated_header_keeps_its_place_among_the_others() -> None:
+    lines = (("X-Tag", "1"), ("X-Other", "o"), ("X-Tag", "2"))
+    capture = from_wire(WireRequest("GET", "https://a.example/", lines, b""), source="t")
+    assert capture.document["transport"]["header_order"] == ["x-tag", "x-other", "x-tag"]
+    assert to_wire(capture.document).headers == lines
+    # Part of an order change may list a name once too often: the extra place is skipped.
+    doubled = _changed(capture, transport={"header_order": ["x-other", "x-tag", "x-other", "x-tag"]})
+    assert [v for _, v in to_wire(doubled).headers] == ["o", "1", "2"]
+
+
 def test_normalisation_follows_the_design() -> None:
     capture = from_wire(
         WireRequest(
@@ -132,6 +164,9 @@ def test_normalisation_follows_the_design() -> None:
         "query": {"b": ["1", "2"], "a": "x y", "flag": "", "e": "✓"},
         "headers": {"accept": ["a", "b"], "x-dup": "1"},
         "cookies": {"s": ["1", "3"], "t": "2"},
+        # The lines the document keeps, as they were sent (derived and hop-by-hop ones are not sent).
+        "transport": {"header_order": ["accept", "cookie", "x-dup", "accept", "cookie"],
+                      "header_case": {"accept": "Accept", "cookie": "Cookie", "x-dup": "X-Dup"}},
     }
     assert capture.wire is not None
     assert capture.wire.url == "https://api.example.com/?b=1&a=x+y&b=2&flag&e=%E2%9C%93"
@@ -220,6 +255,8 @@ def test_rebuilt_headers_follow_document_order_and_capture_case() -> None:
         WireRequest("GET", "https://a.example/", (("X-Api-Key", "k"), ("Cookie", "a=1;b=2"), ("ACCEPT", "*/*")), b""),
         source="t",
     )
+    # Without a transport object, the document's order and the capture's spelling decide.
+    capture = replace(capture, document={k: v for k, v in capture.document.items() if k != "transport"})
     document = _changed(capture, headers={"accept": "*/*", "new-one": "1", "x-api-key": "k2"})
     assert to_wire(document, like=[capture]).headers == (
         ("ACCEPT", "*/*"), ("new-one", "1"), ("X-Api-Key", "k2"), ("Cookie", "a=1;b=2"),

@@ -12,6 +12,8 @@ Rules
   of ``body`` (a JSON value) and ``body_base64`` (bytes that are not text). ``method``
   is an HTTP token; ``url`` is an absolute http(s) URL without query, fragment or
   credentials, in ASCII (percent-encoded, the host in its ``xn--`` form).
+* An optional ``transport`` object says how the request goes on the wire (HTTP version,
+  header order, header-name spelling); :mod:`reqbisect.delivery` holds its rules.
 * Header names are lower-cased, each appears once. ``host``, ``content-length``,
   hop-by-hop headers (RFC 9110 section 7.6.1) and HTTP/2 pseudo-headers never reach the
   document; they are derived when sending. The ``Cookie`` header is split into
@@ -43,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from reqbisect._types import Document
+from reqbisect.delivery import check_transport
 from reqbisect.errors import InputError
 from reqbisect.pointer import format_pointer
 from reqbisect.secret_names import is_secret_name
@@ -56,7 +59,7 @@ __all__ = ["DERIVED", "HOP_BY_HOP", "MAX_DEPTH", "Capture", "origin", "validate_
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-connection"})
 #: Headers that never reach the document: derived when sending.
 DERIVED = frozenset({"host", "content-length"}) | HOP_BY_HOP
-_KEYS = ("method", "url", "query", "headers", "cookies", "body", "body_base64")
+_KEYS = ("method", "url", "query", "headers", "cookies", "body", "body_base64", "transport")
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _COOKIE_NAME = re.compile(r"[^\s;=,\x00-\x1f\x7f]+")
@@ -75,6 +78,8 @@ class Capture:
     source: str
     #: Things the loader could not represent exactly, one line each, for stderr.
     warnings: tuple[str, ...] = ()
+    #: The status the capturing client got for it, when the capture says (a HAR entry's response).
+    answered: int | None = None
 
 
 def origin(doc: Document) -> str:
@@ -209,6 +214,10 @@ def validate_document(obj: object, *, source: str) -> Document:
         headers[low] = item
     if "headers" in doc:
         doc["headers"] = headers
+    if "transport" in doc:
+        doc["transport"] = check_transport(
+            doc["transport"], lambda message, keys, expected, got: fail(message, "transport", *keys, expected=expected,
+                                                                        got=got))
     if "body" in doc and "body_base64" in doc:
         raise fail("both body and body_base64", "body_base64", hint="keep one of them")
     problem = _body_problem(doc.get("body"))

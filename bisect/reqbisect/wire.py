@@ -53,6 +53,7 @@ from reqbisect.codecs import (
     split_form,
     ungroup,
 )
+from reqbisect.delivery import shape_headers, transport_of
 from reqbisect.document import DERIVED, Capture
 
 __all__ = ["JsonStyle", "WireRequest", "from_wire", "json_style", "to_wire"]
@@ -68,6 +69,8 @@ class WireRequest:
     #: Header lines in order, names in their original case, no ``host``/``content-length``.
     headers: tuple[tuple[str, str], ...]
     body: bytes
+    #: The HTTP version to send with (``"1.1"``, ``"2"``), or None for the client's default (1.1).
+    http: str | None = None
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -195,6 +198,9 @@ def from_wire(wire: WireRequest, *, source: str) -> Capture:
         doc["headers"] = group(headers)
     if cookies:
         doc["cookies"] = group(cookies)
+    transport = transport_of(kept, wire.http)
+    if transport:
+        doc["transport"] = transport
     content_type = _first(doc.get("headers"), "content-type")
     doc.update(decode_body(wire.body, content_type, _first(doc.get("headers"), "content-encoding")))
     url = doc["url"] + ("?" + raw_query if raw_query is not None else "")
@@ -202,7 +208,7 @@ def from_wire(wire: WireRequest, *, source: str) -> Capture:
     if "@" in urlsplit(base).netloc:
         warnings = (f"{source}: the credentials in the URL (user:password@) are dropped; "
                     "send them as an authorization header",)
-    return Capture(doc, WireRequest(wire.method, url, tuple(kept), wire.body), source, warnings)
+    return Capture(doc, WireRequest(wire.method, url, tuple(kept), wire.body, wire.http), source, warnings)
 
 
 def to_wire(doc: Document, *, like: Sequence[Capture] = ()) -> WireRequest:
@@ -236,7 +242,9 @@ def to_wire(doc: Document, *, like: Sequence[Capture] = ()) -> WireRequest:
             if name.lower() == "content-type":
                 headers[i] = (name, with_boundary(value, boundary))
                 break
-    return WireRequest(str(doc["method"]), url, tuple(headers), body)
+    transport = doc.get("transport")
+    http = transport.get("http") if isinstance(transport, dict) else None
+    return WireRequest(str(doc["method"]), url, tuple(shape_headers(headers, transport)), body, http)
 
 
 def _style_capture(doc: Document, likes: Sequence[Capture]) -> Capture | None:

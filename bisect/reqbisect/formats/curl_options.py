@@ -65,6 +65,8 @@ _WITH_VALUE = frozenset(
     "speed-time stderr telnet-option tftp-blksize time-cond tls-max tls13-ciphers tlsauthtype tlspassword "
     "tlsuser trace trace-ascii unix-socket upload-file url url-query user user-agent write-out".split()
 )
+#: Options that choose the HTTP version (the document's transport/http).
+HTTP_VERSION_FLAGS = ("http0.9", "http1.0", "http1.1", "http2", "http2-prior-knowledge", "http3", "http3-only")
 _FLAGS = frozenset(
     "anyauth append basic cert-status compressed compressed-ssh create-dirs crlf digest disable disable-eprt "
     "disable-epsv disallow-username-in-url doh-cert-status doh-insecure fail fail-early fail-with-body "
@@ -86,7 +88,7 @@ _FLAGS = frozenset(
 _NO_EFFECT = frozenset(
     "append basic cacert capath cert-status ciphers compressed-ssh connect-timeout create-dirs "
     "create-file-mode curves disable dump-header expect100-timeout fail fail-early fail-with-body false-start "
-    "happy-eyeballs-timeout-ms http1.1 http2 include ipv4 ipv6 keepalive-time limit-rate "
+    "happy-eyeballs-timeout-ms include ipv4 ipv6 keepalive-time limit-rate "
     "max-filesize max-redirs max-time no-alpn no-buffer no-clobber no-keepalive "
     "no-npn no-progress-meter no-sessionid output output-dir pinnedpubkey post301 post302 post303 "
     "progress-bar proto proto-default proto-redir remote-header-name remote-name remote-name-all remote-time "
@@ -242,7 +244,7 @@ def _option(cmd: CurlCommand, name: str, value: Word | None, word: Word) -> None
     elif name == "url":
         assert value is not None
         cmd.urls.append(value)
-    elif name in ("get", "head", "compressed", "globoff", "path-as-is"):
+    elif name in ("get", "head", "compressed", "globoff", "path-as-is", *HTTP_VERSION_FLAGS):
         cmd.flags.add(name)
     elif name in ("proxy", "socks5", "socks5-hostname", "socks4", "socks4a", "preproxy", "proxy-user"):
         cmd.warn(f"option --{name} is ignored: reqbisect sends directly to the URL", word)

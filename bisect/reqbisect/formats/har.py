@@ -200,7 +200,24 @@ def _wire(request: dict[str, Any], pointer: str, source: str, warnings: list[str
         mime = rebuilt_type
     if body and content_type is None and mime:
         headers.append(("Content-Type", mime))
-    return WireRequest(method, url, tuple(headers), body)
+    return WireRequest(method, url, tuple(headers), body, _http_version(request.get("httpVersion"), warnings))
+
+
+def _http_version(value: object, warnings: list[str]) -> str | None:
+    """The HTTP version an exporter wrote (``HTTP/1.1``, ``http/2.0``, ``h2``, ``h3``), as the document holds it."""
+    text = str(value or "").strip().lower()
+    if text in ("h3", "http/3", "http/3.0"):
+        warnings.append(f"httpVersion {value} (HTTP/3) cannot be sent from here; HTTP/2 is used")
+        return "2"
+    if text in ("h2", "http/2", "http/2.0"):
+        return "2"
+    return None  # HTTP/1.1, the default, or not said
+
+
+def _answered(entry: dict[str, Any]) -> int | None:
+    """The status the capturing client got (exporters write 0 or -1 when there was none)."""
+    status = (entry.get("response") or {}).get("status") if isinstance(entry.get("response"), dict) else None
+    return status if isinstance(status, int) and not isinstance(status, bool) and 100 <= status <= 599 else None
 
 
 def load(text: str, *, source: str, base_dir: Path | None = None, entry: str | None = None) -> Capture:
@@ -224,7 +241,8 @@ def load(text: str, *, source: str, base_dir: Path | None = None, entry: str | N
     params = (request.get("postData") or {}).get("params")
     if params and (request.get("postData") or {}).get("text") and not _agree(capture.document.get("body"), params):
         warnings.append("postData.params disagree with postData.text; the text is used")
-    return replace(capture, warnings=(*capture.warnings, *(f"{name}: {w}" for w in warnings)))
+    return replace(capture, warnings=(*capture.warnings, *(f"{name}: {w}" for w in warnings)),
+                   answered=_answered(entries[index]))
 
 
 def dump(doc: Document, *, like: Sequence[Capture] = ()) -> str:
@@ -236,7 +254,7 @@ def dump(doc: Document, *, like: Sequence[Capture] = ()) -> str:
                 for item in (v if isinstance(v, list) else [v])]
 
     request: dict[str, Any] = {
-        "method": wire.method, "url": wire.url, "httpVersion": "HTTP/1.1",
+        "method": wire.method, "url": wire.url, "httpVersion": "HTTP/2" if wire.http == "2" else "HTTP/1.1",
         "cookies": pairs(doc.get("cookies")), "headers": [{"name": n, "value": v} for n, v in wire.headers],
         "queryString": pairs(doc.get("query")), "headersSize": -1, "bodySize": len(wire.body),
     }

@@ -110,16 +110,17 @@ def load(text: str, *, source: str, base_dir: Path | None = None, scheme: str = 
             warnings.append(f"{source}: {len(body) - length} bytes after the body (Content-Length {length}) "
                             "are ignored")
         body = body[:length]
-    capture = from_wire(WireRequest(method, url, tuple(headers), body), source=source)
+    said_http2 = pseudo or (request is not None and request.group(3) in ("2", "2.0"))
+    capture = from_wire(WireRequest(method, url, tuple(headers), body, "2" if said_http2 else None), source=source)
     return replace(capture, warnings=(*capture.warnings, *warnings))
 
 
 def dump(doc: Document, *, like: Sequence[Capture] = ()) -> str:
-    """The request as raw HTTP/1.1 text with Host and Content-Length."""
+    """The request as raw HTTP/1.1 (or HTTP/2, when its transport says so) text with Host and Content-Length."""
     wire = to_wire(doc, like=like)
     parts = urlsplit(wire.url)
     target = wire.url if parts.scheme == "http" else wire.url[len(f"{parts.scheme}://{parts.netloc}") :]
-    lines = [f"{wire.method} {target} HTTP/1.1", f"Host: {parts.netloc}"]
+    lines = [f"{wire.method} {target} HTTP/{'2' if wire.http == '2' else '1.1'}", f"Host: {parts.netloc}"]
     lines += [f"{name}: {value}" for name, value in wire.headers]
     if wire.body or wire.method in ("POST", "PUT", "PATCH"):
         lines.append(f"Content-Length: {len(wire.body)}")
