@@ -14,8 +14,13 @@ all give ``b`` (docs/design.md, "Diff, changes, patch"). Values compare strictly
 * Arrays are aligned (:mod:`reqbisect.align`): by an identity key such as ``id`` when
   both are keyed arrays of objects, else by equality. Elements matched by identity
   recurse. Between two matched runs lies a gap; when matching by equality, the gap's
-  elements are paired by position, and a pair of two objects or two arrays recurses.
-  Every other unmatched element is a ``delete`` (from ``a``) or an ``insert`` (from ``b``).
+  similar elements pair first (two objects or two arrays sharing most of their leaves,
+  :func:`~reqbisect.align.pair_similar`), then the elements between two similar pairs
+  pair by position, and a pair of two objects or two arrays recurses. So an element
+  inserted beside one that only gained a field is an ``insert``, not a rewrite of its
+  neighbour. Every other unmatched element is a ``delete`` (from ``a``) or an
+  ``insert`` (from ``b``); the two at one position render as one ``replace`` when both
+  apply.
 * An added, inserted or replacing container is an atom meaning "the empty container",
   and each of its members is a child change whose ``parent`` is that atom, down to the
   scalar leaves. A change counts only when its whole parent chain is applied.
@@ -46,9 +51,8 @@ document. :meth:`ChangeTree.apply` and :meth:`ChangeTree.patch` walk the plan, t
 only the nodes whose range of change numbers holds a selected change; the patch is
 RFC 6902 with ``add``, ``remove`` and ``replace`` only.
 
-Deliberately skipped: similarity-based pairing inside gaps (pairing is positional),
-move detection, and splitting strings inside arrays into tokens (a changed string element
-is a ``delete`` plus an ``insert``).
+Deliberately skipped: move detection, and splitting strings inside arrays into tokens (a
+changed string element is a ``delete`` plus an ``insert``, rendered as one ``replace``).
 """
 
 from __future__ import annotations
@@ -60,7 +64,7 @@ from difflib import SequenceMatcher
 from typing import Union
 
 from reqbisect._types import JSONValue, Patch
-from reqbisect.align import align
+from reqbisect.align import align, pair_similar
 from reqbisect.edits import (
     Added,
     ArrayDiff,
@@ -334,7 +338,20 @@ class _Differ:
     def _gap(
         self, xs: list[JSONValue], ys: list[JSONValue], start: int, path: _Path, slots: list[Slot], pair: bool
     ) -> None:
-        """Slots for unmatched elements: ``xs`` of ``a`` (from index ``start``), ``ys`` of ``b``."""
+        """Slots for unmatched elements: ``xs`` of ``a`` (from index ``start``), ``ys`` of ``b``.
+
+        Similar elements pair first; the runs between two such pairs pair by position.
+        """
+        i = j = 0
+        for pi, pj in pair_similar(xs, ys) if pair else []:
+            self._positional(xs[i:pi], ys[j:pj], start + i, path, slots, pair)
+            self._pair(xs[pi], ys[pj], start + pi, path, slots)
+            i, j = pi + 1, pj + 1
+        self._positional(xs[i:], ys[j:], start + i, path, slots, pair)
+
+    def _positional(
+        self, xs: list[JSONValue], ys: list[JSONValue], start: int, path: _Path, slots: list[Slot], pair: bool
+    ) -> None:
         n, m = len(xs), len(ys)
         for t in range(max(n, m)):
             if pair and t < n and t < m:
