@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import httpx
 import pytest
@@ -209,3 +210,16 @@ def test_windows_command_parses_like_its_bash_twin(path: Path) -> None:
 def test_the_corpus_is_large_enough() -> None:
     assert len(BASH) + len(WINDOWS) >= 40
     assert {p.name.split(".")[0] for p in WINDOWS} <= {p.stem for p in BASH}
+
+
+def test_raw_unicode_query_reaches_the_server_as_the_bytes_curl_sends(echo: Echo, tmp_path: Path) -> None:
+    # curl puts the query's UTF-8 bytes on the wire raw; HTTP/1.1 allows no such byte in a
+    # request target and the HTTP client refuses it, so they go percent-encoded.
+    command = f"curl '{echo.origin}/wiki/Zürich?q=東京&x=1'"
+    capture = curl.load(command, source="unicode.sh")
+    assert capture.document["query"] == {"q": "東京", "x": "1"}
+    real = echo.run_curl(command, tmp_path)
+    ours = echo.send(to_wire(capture.document, like=[capture]))
+    assert real.target.encode("latin-1") == "/wiki/Z%c3%bcrich?q=東京&x=1".encode()
+    assert ours.target == "/wiki/Z%c3%bcrich?q=%e6%9d%b1%e4%ba%ac&x=1"
+    assert unquote_to_bytes(ours.target) == unquote_to_bytes(real.target.encode("latin-1"))

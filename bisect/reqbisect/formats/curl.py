@@ -38,7 +38,7 @@ from reqbisect._types import Document
 from reqbisect.bodies import multipart_body
 from reqbisect.document import Capture
 from reqbisect.errors import InputError
-from reqbisect.formats.curl_options import CurlCommand, read_options
+from reqbisect.formats.curl_options import CurlCommand, encode as _encode, read_options
 from reqbisect.formats.shell import Word, commands, quote
 from reqbisect.wire import WireRequest, from_wire, to_wire
 
@@ -96,26 +96,38 @@ def _remove_dots(path: str) -> str:
     return "/".join(out) or "/"
 
 
+def _ascii(text: str) -> str:
+    """Bytes past ASCII percent-encoded in lower-case hex, as curl 7.88 writes them in a path.
+
+    curl sends a query's bytes raw, which HTTP/1.1 does not allow in a request target
+    (RFC 9112 section 3.2) and the HTTP client refuses to send; percent-encoded, the
+    server decodes the same bytes.
+    """
+    return re.sub(r"[^\x00-\x7f]+", lambda m: "".join(f"%{b:02x}" for b in _encode(m.group())), text)
+
+
 def _url(cmd: CurlCommand, word: Word) -> tuple[str, str | None]:
     """The URL curl requests, and the credentials it carried (as a Basic value)."""
     text = word.text.strip()
     if "://" not in text.partition("?")[0]:
         text = "http://" + text
     text = text.partition("#")[0]
+    if "globoff" not in cmd.flags:
+        if re.search(r"[\[\]{}]", re.sub(r"\\[\[\]{}]", "", text)):
+            cmd.warn("curl expands [] and {} in URLs unless -g is given; the URL is taken literally", word)
+        text = re.sub(r"\\([\[\]{}])", r"\1", text)  # curl's glob: \[ is a literal [
     parts = urlsplit(text)
     if parts.scheme.lower() not in ("http", "https"):
         raise cmd.error(f"unsupported URL scheme {parts.scheme!r}", word, expected="http or https")
-    if re.search(r"[\[\]{}]", text) and "globoff" not in cmd.flags:
-        cmd.warn("curl expands [] and {} in URLs unless -g is given; the URL is taken literally", word)
     userinfo, at, host = parts.netloc.rpartition("@")
     credentials = None
     if at:
         user, _, password = userinfo.partition(":")
         credentials = "Basic " + base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode("utf-8", "surrogateescape")).decode()
-    path = parts.path or "/"
+    path = _ascii(parts.path or "/")
     if "path-as-is" not in cmd.flags:
         path = _remove_dots(path)
-    query = "?" + parts.query if "?" in text else ""
+    query = "?" + _ascii(parts.query) if "?" in text else ""
     return f"{parts.scheme.lower()}://{host}{path}{query}", credentials
 
 

@@ -37,7 +37,7 @@ from pathlib import Path
 from reqbisect.errors import InputError
 from reqbisect.formats.shell import Word
 
-__all__ = ["CurlCommand", "read_options"]
+__all__ = ["CurlCommand", "encode", "read_options"]
 
 _SHORT = dict(pair.split("=") for pair in (
     "a=append b=cookie c=cookie-jar d=data e=referer f=fail g=globoff h=help i=include j=junk-session-cookies "
@@ -143,8 +143,12 @@ class CurlCommand:
                              ) from None
 
 
-def _encode(text: str) -> bytes:
+def encode(text: str) -> bytes:
+    """A shell word's text as the bytes curl gets (words hold undecodable bytes as surrogates)."""
     return text.encode("utf-8", "surrogateescape")
+
+
+_encode = encode
 
 
 def _curl_escape(data: bytes) -> str:
