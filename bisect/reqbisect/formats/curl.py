@@ -14,7 +14,8 @@ it, in curl's order: ``Authorization`` (``-u``, ``--oauth2-bearer``, URL credent
 curl runs it, so this is the version reqbisect is tested against), ``Accept: */*``,
 ``Accept-Encoding`` (``--compressed``, :data:`CURL_ACCEPT_ENCODING`), ``Referer``,
 ``Cookie`` (``-b``), then the ``-H`` headers, then ``Content-Type`` for ``-d`` and
-``-F``. ``-H 'Name:'`` removes one of these, ``-H 'Name;'`` sends an empty header.
+``-F``. ``-r RANGE`` adds ``Range: bytes=RANGE`` after ``Authorization`` (or, when a
+body is sent, ``Content-Range: bytes RANGE/LENGTH``, as curl does). ``-H 'Name:'`` removes one of these, ``-H 'Name;'`` sends an empty header.
 ``Host`` and ``Content-Length`` are derived when sending (an ``-H 'Host: ...'`` is
 dropped with a warning). The multipart boundary curl draws at random is replaced by a
 fixed one derived from the content.
@@ -28,8 +29,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -51,7 +53,7 @@ CURL_ACCEPT_ENCODING = "deflate, gzip, br, zstd"
 
 
 def split_words(
-    text: str, *, source: str, dialect: str | None = None
+    text: str, *, source: str, dialect: str | None = None, env: Mapping[str, str] | None = None
 ) -> tuple[list[Word], dict[str, bytes], list[str]]:
     """Split a shell text into the words of its first command that runs curl.
 
@@ -59,6 +61,7 @@ def split_words(
         text: a command or a script, in bash, cmd or PowerShell syntax.
         source: the file name, for messages.
         dialect: ``"bash"``, ``"cmd"`` or ``"powershell"``; sniffed when ``None``.
+        env: what bash's ``$NAME`` expands to (nothing is set when ``None``).
 
     Returns:
         The words (with their positions), the contents of ``<(printf ...)`` process
@@ -67,7 +70,7 @@ def split_words(
     Raises:
         InputError: an unterminated quote (with line and column), or no curl command.
     """
-    found, files, warnings = commands(text, source=source, dialect=dialect)
+    found, files, warnings = commands(text, source=source, dialect=dialect, env=env)
     for index, command in enumerate(found):
         words = command[next((k for k, w in enumerate(command) if "=" not in w.text), len(command)):]
         if words and Path(words[0].text.replace("\\", "/")).name.lower() in ("curl", "curl.exe"):
@@ -172,6 +175,13 @@ def _build(cmd: CurlCommand) -> WireRequest:
             headers.append(("Content-Type", f"multipart/form-data; boundary={boundary}"))
     elif cmd.data and "get" not in cmd.flags and "content-type" not in present:
         headers.append(("Content-Type", "application/x-www-form-urlencoded"))
+    if cmd.range is not None:
+        # curl asks for a range of the answer, or, sending a body, states which range it is.
+        sends_body = cmd.forms or (cmd.data and "get" not in cmd.flags)
+        name, value = ("Content-Range", f"bytes {cmd.range}/{len(body)}") if sends_body else \
+            ("Range", f"bytes={cmd.range}")
+        if name.lower() not in present:
+            headers.insert(1 if headers and headers[0][0] == "Authorization" else 0, (name, value))
     if cmd.method:
         method = cmd.method
     elif "head" in cmd.flags:
@@ -181,7 +191,10 @@ def _build(cmd: CurlCommand) -> WireRequest:
     return WireRequest(method, url, tuple(headers), body)
 
 
-def load(text: str, *, source: str, base_dir: Path | None = None, dialect: str | None = None) -> Capture:
+def load(
+    text: str, *, source: str, base_dir: Path | None = None, dialect: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Capture:
     """Read a curl command line (bash, cmd or PowerShell) into the request curl would send.
 
     Args:
@@ -189,6 +202,8 @@ def load(text: str, *, source: str, base_dir: Path | None = None, dialect: str |
         source: the file name, for messages.
         base_dir: where ``@file`` arguments are read from (default: the working directory).
         dialect: ``"bash"``, ``"cmd"`` or ``"powershell"``; sniffed when ``None``.
+        env: what bash's ``$NAME`` and ``${NAME}`` expand to; the process environment
+            when ``None``, as when the command runs in this shell.
 
     Returns:
         The capture; ``warnings`` lists options that were ignored and other approximations.
@@ -196,7 +211,8 @@ def load(text: str, *, source: str, base_dir: Path | None = None, dialect: str |
     Raises:
         InputError: unterminated quotes, unknown options, unreadable files, no URL.
     """
-    words, files, warnings = split_words(text, source=source, dialect=dialect)
+    words, files, warnings = split_words(text, source=source, dialect=dialect,
+                                         env=os.environ if env is None else env)
     cmd = CurlCommand(source, base_dir or Path.cwd(), files, warnings)
     read_options(cmd, words[1:])
     capture = from_wire(_build(cmd), source=source)
