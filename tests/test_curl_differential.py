@@ -45,7 +45,7 @@ import pytest
 
 from reqbisect.document import DERIVED, HOP_BY_HOP
 from reqbisect.errors import InputError
-from reqbisect.formats import curl, dump, load_request
+from reqbisect.formats import curl, curl_options, dump, load_request
 from reqbisect.wire import to_wire
 
 pytestmark = [
@@ -263,3 +263,21 @@ def test_handshake_authentication_is_refused(scheme: str, echo: Echo, tmp_path: 
     assert authorization is None or authorization.startswith("NTLM ")
     with pytest.raises(InputError, match=f"{scheme} authentication needs a handshake"):
         curl.load(command, source="a.sh")
+
+
+@pytest.mark.parametrize("size", [curl_options.COOKIE_LIMIT, curl_options.COOKIE_LIMIT + 1])
+def test_cookies_past_curls_limit_load_with_a_warning_and_our_repro_sends_them(
+    size: int, echo: Echo, tmp_path: Path
+) -> None:
+    first = "a=" + "x" * 2000
+    second = "b=" + "y" * (size - len(first) - 3)  # the -b strings join with ";"
+    command = f"curl -b '{first}' -b '{second}' {echo.origin}/cookies"
+    real = echo.run_curl(command, tmp_path)
+    capture = curl.load(command, source="big.sh")
+    over = size > curl_options.COOKIE_LIMIT
+    assert ("Cookie" in dict(real.headers)) is not over  # curl 7.88 drops them silently
+    assert any("curl itself would not send them" in w for w in capture.warnings) is over
+    assert capture.document["cookies"] == {"a": first[2:], "b": second[2:]}
+    repro = dump(capture.document, "curl")  # what a report shows
+    assert "-H 'cookie: " in repro and " -b " not in repro
+    assert dict(echo.run_curl(repro, tmp_path).headers)["cookie"] == f"{first}; {second}"

@@ -12,6 +12,9 @@ Rules
   bundled (``-sSL``) and a short option's value may be attached (``-XPOST``) or the
   next word. ``--name=value`` is not curl syntax and is refused with a hint. An
   unknown option is an error that suggests the closest one.
+* **Cookies past curl's limit.** curl 7.88 silently drops ``-b`` cookies whose joined
+  string passes :data:`COOKIE_LIMIT` bytes. The document keeps them (they are what the
+  capture means) and a warning says curl itself would not send them.
 * **Refused.** ``--digest`` and ``--ntlm`` need a challenge-response handshake with
   the server, which replaying one request cannot do: an error says so.
 * **No option is dropped silently.** Options that would make curl send something
@@ -41,7 +44,7 @@ from pathlib import Path
 from reqbisect.errors import InputError
 from reqbisect.formats.shell import Word
 
-__all__ = ["CurlCommand", "encode", "read_options"]
+__all__ = ["COOKIE_LIMIT", "CurlCommand", "encode", "read_options"]
 
 _SHORT = dict(pair.split("=") for pair in (
     "a=append b=cookie c=cookie-jar d=data e=referer f=fail g=globoff h=help i=include j=junk-session-cookies "
@@ -100,6 +103,9 @@ _NO_EFFECT = frozenset(
     "verbose write-out cookie-jar junk-session-cookies xattr".split()
 )
 _ALL = _WITH_VALUE | _FLAGS
+#: The longest ``-b`` string (all of them joined with ``;``, in bytes) curl 7.88 sends;
+#: past it curl silently sends no Cookie header from ``-b`` at all.
+COOKIE_LIMIT = 4095
 # Authentication schemes that answer a server's challenge: a capture cannot replay them.
 _HANDSHAKES = frozenset({"digest", "ntlm", "ntlm-wb"})
 # File extensions curl knows a content type for (curl's lib/mime.c); the rest are octet-stream.
@@ -258,6 +264,11 @@ def _option(cmd: CurlCommand, name: str, value: Word | None, word: Word) -> None
     elif name == "cookie":
         if "=" in text:
             cmd.cookies.append(text)
+            size = len(encode(";".join(cmd.cookies)))
+            if size > COOKIE_LIMIT >= size - len(encode(text)) - 1:
+                cmd.warn(f"the -b cookies come to {size} bytes; curl 7.88 sends no Cookie header past "
+                         f"{COOKIE_LIMIT} bytes, so curl itself would not send them; reqbisect sends them, and "
+                         "the commands it writes pass them as -H 'Cookie: ...'", word)
         else:
             cmd.warn(f"-b {text!r} names a cookie file, which is not read; no cookies are sent from it", word)
     elif name == "user":
