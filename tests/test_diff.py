@@ -509,6 +509,8 @@ PROPERTY = settings(max_examples=200, deadline=None)
 @example(([1, 2, 3, 4], [2, 4]))
 @example(({"a": [{"id": 1}, {"id": 2}]}, {"a": [{"id": 2, "x": [1]}, {"id": 1}]}))
 @example(([[1], [2], 3], [3, [2, 5], [1]]))
+@example((SDK_SYSTEM, CLI_SYSTEM))
+@example((CLI_SYSTEM, SDK_SYSTEM))
 def test_applying_everything_gives_b_and_nothing_gives_a(pair: tuple[Any, Any]) -> None:
     a, b = pair
     tree = diff(a, b)

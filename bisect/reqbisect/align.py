@@ -132,7 +132,8 @@ def pair_similar(xs: list[JSONValue], ys: list[JSONValue]) -> list[tuple[int, in
     Returns:
         ``(i, j)`` pairs, increasing in both ``i`` and ``j``: ``xs[i]`` and ``ys[j]``
         are similar containers of the same type, and no other order-preserving choice
-        of similar pairs has a greater total similarity.
+        of similar pairs (within the diagonal band, for a gap past :data:`CELL_BUDGET`)
+        has a greater total similarity.
     """
     n, m = len(xs), len(ys)
     if not n or not m:

@@ -16,8 +16,8 @@ Rules
   are percent-decoded with ``+`` as a space. A name or value that is not valid
   percent-encoding (a bare ``%`` as in ``discount=50%``, or escapes that do not decode
   as UTF-8) is kept as written, and a value of that shape is written back as it is (when
-  it holds no ``&``, ``=``, ``#``, space or control character), so it reads back the
-  same and a capture's field goes out byte for byte. A ``Cookie`` header splits on ``;`` into
+  it is ASCII without ``&``, ``=``, ``#``, space or control characters), so it reads back
+  the same and a capture's field goes out byte for byte. A ``Cookie`` header splits on ``;`` into
   ``name=value`` pairs, surrounding spaces removed. A repeated name holds a list, in
   order (:func:`group`).
 * When joining, pairs and cookies already seen in a capture keep their exact spelling,
@@ -165,7 +165,7 @@ class _Encoding:
     safe: str
 
     def __call__(self, text: str) -> str:
-        if _lenient(text) and not _NOT_RAW.search(text):
+        if _lenient(text) and text.isascii() and not _NOT_RAW.search(text):
             return text  # reads back as itself (see _unform)
         out = quote(text, safe=self.safe)
         if self.plus:

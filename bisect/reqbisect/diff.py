@@ -341,28 +341,23 @@ class _Differ:
         """Slots for unmatched elements: ``xs`` of ``a`` (from index ``start``), ``ys`` of ``b``.
 
         Similar elements pair first; the runs between two such pairs pair by position.
+        (One frame per array level: deep documents recurse through here.)
         """
         i = j = 0
-        for pi, pj in pair_similar(xs, ys) if pair else []:
-            self._positional(xs[i:pi], ys[j:pj], start + i, path, slots, pair)
-            self._pair(xs[pi], ys[pj], start + pi, path, slots)
-            i, j = pi + 1, pj + 1
-        self._positional(xs[i:], ys[j:], start + i, path, slots, pair)
-
-    def _positional(
-        self, xs: list[JSONValue], ys: list[JSONValue], start: int, path: _Path, slots: list[Slot], pair: bool
-    ) -> None:
-        n, m = len(xs), len(ys)
-        for t in range(max(n, m)):
-            if pair and t < n and t < m:
-                x, y = xs[t], ys[t]
-                if isinstance(x, (dict, list)) and type(x) is type(y):
-                    self._pair(x, y, start + t, path, slots)
+        for pi, pj in [*(pair_similar(xs, ys) if pair else []), (len(xs), len(ys))]:
+            n, m = pi - i, pj - j
+            for t in range(max(n, m)):
+                x, y, at = (xs[i + t] if t < n else None), (ys[j + t] if t < m else None), start + i + t
+                if pair and t < n and t < m and isinstance(x, (dict, list)) and type(x) is type(y):
+                    self._pair(x, y, at, path, slots)
                     continue
-            if t < n:
-                slots.append(Delete(start + t, self._leaf("delete", (*path, start + t), xs[t], None)))
-            if t < m:
-                slots.append(Insert(self.new(ys[t], (*path, start + min(t, n)), "insert", None, None)))
+                if t < n:
+                    slots.append(Delete(at, self._leaf("delete", (*path, at), x, None)))
+                if t < m:
+                    slots.append(Insert(self.new(y, (*path, start + i + min(t, n)), "insert", None, None)))
+            if pi < len(xs):
+                self._pair(xs[pi], ys[pj], start + pi, path, slots)
+            i, j = pi + 1, pj + 1
 
     def text(self, a: str, b: str, path: _Path) -> TextDiff | None:
         split = tokenise(a, b)
