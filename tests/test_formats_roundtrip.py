@@ -138,6 +138,8 @@ def test_every_format_round_trips(doc: dict[str, Any], fmt: str) -> None:
 
 @SETTINGS
 @given(documents(), st.sampled_from(FORMATS))
+@example({"method": "GET", "url": "http://a.example/", "headers": {"a": ["", "'"]}, "cookies": {"a": ["", "^'"]}},
+         "curl")
 def test_every_format_keeps_the_capture_bytes(doc: dict[str, Any], fmt: str) -> None:
     capture = from_wire(to_wire(doc), source="t")
     text = dump(capture.document, fmt, like=[capture])

@@ -204,8 +204,9 @@ def _process_substitution(s: Splitter, i: int) -> int:
 def _dialect(text: str) -> str:
     if re.search(r"`\n", text):
         return "powershell"
-    # cmd's caret escapes, looked for outside bash single quotes (where ^" is just text).
-    unquoted = re.sub(r"'[^']*'", "", text)
+    # cmd's caret escapes, looked for outside bash single quotes (where ^" is just text) and
+    # bash escapes (a quote written \' opens no quoted string).
+    unquoted = re.sub(r"'[^']*'|\\.", "", text, flags=re.S)
     if re.search(r"\^\n|\^\"", unquoted):
         return "cmd"
     if re.match(r"\s*curl\.exe\b", text):
