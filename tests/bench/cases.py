@@ -45,8 +45,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until_up(url: str) -> None:
-    deadline = time.monotonic() + 20
+def wait_until_up(url: str, *, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             httpx.get(url, timeout=0.5)

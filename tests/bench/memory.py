@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-import httpx
+from cases import free_port, wait_until_up  # the sibling benchmark (this folder is on sys.path)
 
 ROOT = Path(__file__).resolve().parents[2]
 MB = 1000 * 1000
@@ -56,6 +55,10 @@ def serve(port: int) -> None:
             return
         await receive()
         good = (b"x-mode", b"good") in scope["headers"]
+        if scope["path"] not in ("/big", "/bomb"):
+            await send({"type": "http.response.start", "status": 404, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
         if scope["path"] == "/bomb":
             headers = [(b"content-encoding", b"gzip"), (b"content-length", str(len(bomb)).encode())]
             await send({"type": "http.response.start", "status": 200 if good else 400, "headers": headers})
@@ -70,23 +73,6 @@ def serve(port: int) -> None:
             left -= len(chunk)
 
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False, lifespan="off")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_up(url: str) -> None:
-    deadline = time.monotonic() + 60  # building the bomb takes a few seconds
-    while time.monotonic() < deadline:
-        try:
-            httpx.head(url, timeout=0.5)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server at {url} did not start")
 
 
 def documents(url: str, folder: Path) -> tuple[Path, Path]:
@@ -131,7 +117,7 @@ def main() -> None:
     server = subprocess.Popen([sys.executable, __file__, "--serve", str(port)])
     try:
         base = f"http://127.0.0.1:{port}"
-        wait_until_up(base + "/up")
+        wait_until_up(base + "/up", timeout=120)  # building the bomb takes a few seconds
         folder = Path(tempfile.mkdtemp(prefix="reqbisect-memory-"))
         header = f"{'answer':<34}{'exit':>5}{'peak RSS MB':>13}{'wall s':>8}  {'under ' + str(LIMIT_MB) + ' MB':<13}patch"
         print(f"reqbisect from {args.source}")
