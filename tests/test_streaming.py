@@ -41,7 +41,8 @@ from reqbisect.oracle import BodyRead, Expression, ExpressionOracle, SignatureOr
 from reqbisect.reading import read_all
 from reqbisect.report.json import result_to_json
 from reqbisect.report.markdown import render_markdown
-from reqbisect.transport import open_transport
+from reqbisect.sender import Sender
+from reqbisect.transport import SystemClock, open_transport
 from reqbisect.wire import WireRequest
 
 from .conftest import _Server
@@ -340,6 +341,29 @@ async def test_an_in_process_wsgi_iterable_is_read_up_to_the_cap_and_closed() ->
     reply = await fetch("http://app.local/big", max_body=MiB, app=app)
     assert reply.body_read is BodyRead.CUT and len(reply.body) == MiB
     assert closed and closed[0] <= MiB // len(CHUNK) + 2
+
+
+async def test_a_cached_answer_read_without_its_body_is_sent_again_when_the_body_is_wanted() -> None:
+    calls: list[int] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await receive()
+        calls.append(1)
+        await start(send, 200, b"text/plain")
+        await send({"type": "http.response.body", "body": b"body"})
+
+    transport = open_transport(app=app, timeout=5)
+    sender = Sender(transport, clock=SystemClock())
+    request = WireRequest("GET", "http://app.local/x", (), b"")
+    try:
+        unread = await sender.fetch(request, reads_body=never)
+        again = await sender.fetch(request, reads_body=never)
+        whole = await sender.fetch(request)
+    finally:
+        await transport.aclose()
+    assert unread.body_read is BodyRead.UNREAD and again is unread
+    assert (whole.body, whole.body_read) == (b"body", BodyRead.WHOLE)
+    assert len(calls) == 2 and sender.cache_hits == 1
 
 
 # -- what the result says ---------------------------------------------------------------------

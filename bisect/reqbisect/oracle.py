@@ -80,7 +80,7 @@ class Reply:
     status: int | None
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
-    #: Seconds from sending to the end of the body.
+    #: Seconds from sending to the end of the body (to the headers when the body was not read).
     elapsed: float = 0.0
     #: A transport error after retries ("connection refused", "timed out"), else None.
     error: str | None = None
