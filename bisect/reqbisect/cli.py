@@ -18,7 +18,7 @@ import click
 
 from reqbisect import __version__
 from reqbisect.cli_json import json_command
-from reqbisect.cli_run import run_command
+from reqbisect.cli_run import MAX_BODY, run_command
 from reqbisect.console import (
     POSITIVE, dump_json, echo_err, expression_oracle, load_capture, plural, request_inputs, write_request,
 )
@@ -131,8 +131,10 @@ def convert_command(request: str, fmt: str) -> None:
 @click.option("--target", help="Send to this origin instead.")
 @click.option("--app", help="Send to an in-process ASGI/WSGI app, module:attr.")
 @click.option("--timeout", default=30.0, show_default=True, type=POSITIVE, help="Seconds.")
+@MAX_BODY
 def send_command(
-    request: str, good_if: str | None, bad_if: str | None, target: str | None, app: str | None, timeout: float
+    request: str, good_if: str | None, bad_if: str | None, target: str | None, app: str | None, timeout: float,
+    max_body: int,
 ) -> ExitCode:
     """Send one request; print its status, a short body and its outcome."""
     import anyio
@@ -145,7 +147,7 @@ def send_command(
     capture = load_capture(request)
 
     async def go() -> Reply:
-        transport = open_transport(app=app, target=target, timeout=timeout)
+        transport = open_transport(app=app, target=target, timeout=timeout, max_body=max_body)
         try:
             return await transport.send(to_wire(capture.document, like=[capture]))
         finally:
@@ -153,6 +155,8 @@ def send_command(
 
     reply = anyio.run(go)
     click.echo(reply.short(400))
+    if reply.body_read.value == "cut":
+        click.echo(f"(body cut: only its first {max_body} bytes were read; raise --max-body to read more)")
     if oracle is not None:
         click.echo(f"outcome: {anyio.run(call_oracle, oracle, reply, capture.document)}")
     return ExitCode.BASELINES if reply.error is not None else ExitCode.FOUND

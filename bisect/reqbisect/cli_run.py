@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from reqbisect.report.redact import Redactor
     from reqbisect.result import Result
 
-__all__ = ["run_command"]
+__all__ = ["MAX_BODY", "run_command"]
 
 
 NON_IDEMPOTENT = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -56,6 +56,23 @@ def _progress_display(quiet: bool) -> tuple[Live | None, Callable[[Progress], No
         )
 
     return live, update
+
+
+def _size(ctx: click.Context, param: click.Parameter, value: str) -> int:
+    """``--max-body``: a byte count such as ``1048576``, ``512K`` or ``1MiB`` (powers of 1024)."""
+    from reqbisect.reading import parse_size
+
+    try:
+        return parse_size(value)
+    except InputError:
+        raise click.BadParameter(f"{value!r} is not a size (bytes, or a number with K, M or G, e.g. 64K or 1MiB)")
+
+
+#: The ``--max-body SIZE`` option, shared by ``run`` and ``send``.
+MAX_BODY = click.option(
+    "--max-body", default="1MiB", show_default=True, metavar="SIZE", callback=_size,
+    help="Read at most this much of a response body (after decompression); bodies the oracle cannot use are not read.",
+)
 
 
 def _check_redact(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -103,6 +120,7 @@ def _check_redact(values: tuple[str, ...]) -> tuple[str, ...]:
     "--oracle-cmd", metavar="CMD", callback=lambda ctx, param, value: _check_oracle_cmd(value),
     help="Judge each response with this shell command (response JSON on stdin; exit 0 good, 125 skip, else bad).",
 )
+@MAX_BODY
 @click.option("--max-time", type=POSITIVE, help="Stop searching after this many seconds (baselines and re-verification come on top).")
 @click.option("--repeat", default=1, show_default=True, type=click.IntRange(1, 15), help="Judge each candidate by N sends (majority).")
 @click.option("--baseline-repeats", default=2, show_default=True, type=click.IntRange(1, 15), help="Send each baseline N times.")
@@ -117,7 +135,7 @@ def run_command(
     app: str | None, concurrency: int, rate: float | None, timeout: float, retries: int,
     max_requests: int | None, ignore: tuple[str, ...], output: str | None, report: str | None,
     as_json: bool, no_redact: bool, redact_extra: tuple[str, ...], hook: Prepare | None, oracle_cmd: str | None,
-    max_time: float | None, repeat: int, baseline_repeats: int, follow_redirects: bool, journal: str | None,
+    max_body: int, max_time: float | None, repeat: int, baseline_repeats: int, follow_redirects: bool, journal: str | None,
     resume: str | None, yes: bool, quiet: bool,
 ) -> ExitCode:
     """Find the smallest patch between GOOD and BAD that flips the server's answer."""
@@ -158,6 +176,7 @@ def run_command(
         timeout=timeout, retries=retries, rate=rate, repeat=repeat, baseline_repeats=baseline_repeats,
         follow_redirects=follow_redirects, ignore=ignore,
         journal=Path(journal) if journal else None, resume=Path(resume) if resume else None,
+        max_body=max_body,
     )
     if max_requests is not None and not quiet:
         echo_err(f"reqbisect: sending at most {max_requests} requests")

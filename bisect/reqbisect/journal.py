@@ -29,6 +29,7 @@ import anyio.to_thread
 from reqbisect.errors import InputError
 from reqbisect.oracle import Recorded, Reply
 from reqbisect.outcome import Outcome
+from reqbisect.reading import BodyPolicy, read_all
 from reqbisect.wire import WireRequest
 
 __all__ = ["Entry", "Fetch", "Journal", "Replay", "Role", "read_journal"]
@@ -63,7 +64,7 @@ class Entry:
 class Fetch(Protocol):
     """What sends a wire request (the Sender)."""
 
-    async def fetch(self, wire: WireRequest, *, fresh: bool = False) -> Reply: ...
+    async def fetch(self, wire: WireRequest, *, fresh: bool = False, reads_body: BodyPolicy = read_all) -> Reply: ...
 
 
 class Replay:
@@ -77,11 +78,13 @@ class Replay:
         self._sender = sender
         self._entries = entries
 
-    async def fetch(self, wire: WireRequest, *, key: str, fresh: bool = False) -> Reply:
+    async def fetch(
+        self, wire: WireRequest, *, key: str, fresh: bool = False, reads_body: BodyPolicy = read_all
+    ) -> Reply:
         """The journal's answer for ``key`` (the wire's hash and which send of it this is), or a fresh one."""
         entry = self._entries.get(key)
         if entry is None:
-            return await self._sender.fetch(wire, fresh=fresh)
+            return await self._sender.fetch(wire, fresh=fresh, reads_body=reads_body)
         return Reply(status=entry.status, recorded=Recorded(entry.outcome, entry.signature))
 
 

@@ -13,13 +13,21 @@ A *judge* is what the run's phases ask about a document: send it (or test it)
 A request is named by the hash of its wire bytes and which send of it this is
 (``#0``, ``#1``, ... for repeats, ``#v0``, ... for verification), which is also
 its key in the journal.
+
+Every send carries the oracle's ``reads_body`` policy (``reqbisect.reading``),
+so a body the oracle cannot use is never read. Baselines read an error's body
+(>= 400) whatever the oracle, since a failed baseline is reported with its
+message. While the default oracle is still to be learned, BAD's body is read
+(its signature is what failing means) and GOOD waits for BAD's first answer,
+then reads its own body only if it has BAD's status (the two are then told
+apart by their bodies) or is an error.
 """
 
 from __future__ import annotations
 
 import copy
 import inspect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -34,6 +42,7 @@ from reqbisect.journal import Entry, Journal, Replay, Role
 from reqbisect.mode import Side
 from reqbisect.oracle import Oracle, Reply, SignatureOracle, call_oracle, informative, signature_digest
 from reqbisect.outcome import Outcome
+from reqbisect.reading import BodyPolicy, Headers, body_policy, read_all
 from reqbisect.sender import Sender, wire_key
 from reqbisect.wire import WireRequest, to_wire
 
@@ -132,18 +141,33 @@ class RequestJudge:
                 )
         return to_wire(document, like=self._like)
 
-    async def _replies(self, document: Document, *, role: Role, times: int) -> tuple[list[tuple[str, Reply]], bool]:
-        """Send ``document`` ``times`` times: (key, reply) for each send made, and whether the budget ran out."""
+    async def _replies(
+        self,
+        document: Document,
+        *,
+        role: Role,
+        times: int,
+        reads_body: BodyPolicy | None = None,
+        answered: Callable[[Reply], None] | None = None,
+    ) -> tuple[list[tuple[str, Reply]], bool]:
+        """Send ``document`` ``times`` times: (key, reply) for each send made, and whether the budget ran out.
+
+        ``reads_body`` is the oracle's policy unless given; ``answered`` sees each reply as it comes.
+        """
         wire = await self.wire_for(document)
         base = wire_key(wire)
         tag = "v" if role is Role.VERIFY else ""
+        policy = reads_body if reads_body is not None else body_policy(self._oracle)
         out: list[tuple[str, Reply]] = []
         for i in range(times):
             key = f"{base}#{tag}{i}"
             try:
-                out.append((key, await self._replay.fetch(wire, key=key, fresh=role is Role.VERIFY or i > 0)))
+                reply = await self._replay.fetch(wire, key=key, fresh=role is Role.VERIFY or i > 0, reads_body=policy)
             except BudgetSpent:
                 return out, True
+            out.append((key, reply))
+            if answered is not None:
+                answered(reply)
         return out, False
 
     async def _judge(self, key: str, reply: Reply, document: Document, role: Role) -> Outcome:
@@ -171,10 +195,35 @@ class RequestJudge:
         sides = {Side.GOOD: (good, Role.BASELINE_GOOD), Side.BAD: (bad, Role.BASELINE_BAD)}
         sent: dict[Side, list[tuple[str, Reply]]] = {}
         spent: set[Side] = set()
+        learning = self._oracle is None
+        bad_status: list[int] = []  # BAD's first answer, once it is in
+        bad_answered = anyio.Event()
+
+        oracle_reads = body_policy(self._oracle)
+
+        def baseline_reads(status: int, headers: Headers) -> bool:
+            if learning:
+                return not bad_status or status == bad_status[0] or status >= 400
+            return status >= 400 or oracle_reads(status, headers)
+
+        def bad_answer(reply: Reply) -> None:
+            if not reply.retryable and reply.status is not None and not bad_status:
+                bad_status.append(reply.status)
+                bad_answered.set()
 
         async def send(side: Side) -> None:
             document, role = sides[side]
-            sent[side], out_of_budget = await self._replies(document, role=role, times=times)
+            if learning and side is Side.GOOD:
+                await bad_answered.wait()
+            policy = read_all if learning and side is Side.BAD else baseline_reads
+            try:
+                sent[side], out_of_budget = await self._replies(
+                    document, role=role, times=times, reads_body=policy,
+                    answered=bad_answer if side is Side.BAD else None,
+                )
+            finally:
+                if side is Side.BAD:
+                    bad_answered.set()  # no answer to wait for: GOOD goes ahead and reads its body
             if out_of_budget:
                 spent.add(side)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from reqbisect.errors import InputError
 from reqbisect.mode import Mode
+from reqbisect.reading import DEFAULT_MAX_BODY
 
 __all__ = ["RunOptions"]
 
@@ -38,6 +39,7 @@ class RunOptions:
     ignore: tuple[str, ...] = field(default=())
     journal: Path | None = None
     resume: Path | None = None
+    max_body: int = DEFAULT_MAX_BODY
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "mode", Mode.of(self.mode))
@@ -57,6 +59,9 @@ class RunOptions:
         for option, number in (("--rate", self.rate), ("--max-time", self.max_time)):
             if number is not None and not (math.isfinite(number) and number > 0):
                 raise InputError("must be a finite number above zero", source=option, got=str(number))
+        if isinstance(self.max_body, bool) or not isinstance(self.max_body, int) or self.max_body < 0:
+            raise InputError("must be a whole number of bytes, zero or more", source="--max-body",
+                             got=repr(self.max_body))
         if not self.timeout > 0:  # infinity is allowed: no deadline (a library caller's choice)
             raise InputError("must be above zero", source="--timeout", got=str(self.timeout))
         if not (math.isfinite(self.backoff) and self.backoff >= 0):

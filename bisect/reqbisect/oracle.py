@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import ast
 import builtins
+import enum
+import functools
 import hashlib
 import inspect
 import json
@@ -31,6 +33,7 @@ from reqbisect.outcome import Outcome
 
 __all__ = [
     "OVERLOAD",
+    "BodyRead",
     "Expression",
     "Recorded",
     "Oracle",
@@ -56,6 +59,20 @@ class Recorded:
     signature: str
 
 
+class BodyRead(str, enum.Enum):
+    """How much of a response body was read (docs/design.md, "Reading answers")."""
+
+    #: All of it (after content decoding).
+    WHOLE = "whole"
+    #: Its first ``--max-body`` bytes (after decoding); the rest was never read.
+    CUT = "cut"
+    #: None of it: the oracle needed only the status line and headers.
+    UNREAD = "unread"
+
+    def __repr__(self) -> str:
+        return f"BodyRead.{self.name}"
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """What came back for one request: a response, or a transport error."""
@@ -63,12 +80,14 @@ class Reply:
     status: int | None
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
-    #: Seconds from sending to the end of the body.
+    #: Seconds from sending to the end of the body (to the headers when the body was not read).
     elapsed: float = 0.0
     #: A transport error after retries ("connection refused", "timed out"), else None.
     error: str | None = None
     #: Set when the answer comes from a journal (``--resume``) instead of the server.
     recorded: Recorded | None = None
+    #: How much of the body was read: ``body`` is all of it only when WHOLE.
+    body_read: BodyRead = BodyRead.WHOLE
 
     @property
     def retryable(self) -> bool:
@@ -248,6 +267,10 @@ class SignatureOracle:
             )
         return oracle
 
+    def reads_body(self, status: int, headers: tuple[tuple[str, str], ...]) -> bool:
+        """Whether an answer's body can change its outcome: not when it has GOOD's (distinct) status."""
+        return self.good_status == self.bad_status or status != self.good_status
+
     def __call__(self, reply: Reply, document: Document) -> Outcome:
         if reply.error is not None:
             return Outcome.UNRESOLVED
@@ -312,6 +335,11 @@ class Expression:
                 raise InputError(f"attribute {node.attr!r} is not available", source=option)
         return cls(source, option, compile(tree, option, "eval"))
 
+    @property
+    def reads_body(self) -> bool:
+        """Whether the expression names ``text`` or ``json`` (else the body is never read for it)."""
+        return bool(_body_names(self.source))
+
     def holds(self, reply: Reply) -> bool | None:
         """True or False, or None when the expression fails on this reply."""
         names = {
@@ -327,12 +355,22 @@ class Expression:
             return None
 
 
+@functools.lru_cache(maxsize=64)
+def _body_names(source: str) -> frozenset[str]:
+    names = {node.id for node in ast.walk(ast.parse(source, mode="eval")) if isinstance(node, ast.Name)}
+    return frozenset(names & {"text", "json"})
+
+
 @dataclass(frozen=True, slots=True)
 class ExpressionOracle:
     """``--good-if`` and/or ``--bad-if``: the one given decides, the other is its negation."""
 
     good_if: Expression | None
     bad_if: Expression | None
+
+    def reads_body(self, status: int, headers: tuple[tuple[str, str], ...]) -> bool:
+        """Whether either expression names the body (``text`` or ``json``)."""
+        return any(expression.reads_body for expression in (self.good_if, self.bad_if) if expression is not None)
 
     def __call__(self, reply: Reply, document: Document) -> Outcome:
         if reply.error is not None:

@@ -34,6 +34,7 @@ from reqbisect.oracle import Oracle
 from reqbisect.phases import Progress, Run
 from reqbisect.pipeline import run
 from reqbisect.plan import make_plan
+from reqbisect.reading import DEFAULT_MAX_BODY
 from reqbisect.result import Result
 from reqbisect.sender import Sender
 from reqbisect.transport import Clock, SystemClock, open_transport
@@ -100,6 +101,7 @@ async def abisect(
     prepare: Prepare | None = None,
     journal: str | Path | None = None,
     resume: str | Path | None = None,
+    max_body: int = DEFAULT_MAX_BODY,
     stop: anyio.Event | None = None,
     progress: Callable[[Progress], None] | None = None,
     clock: Clock | None = None,
@@ -130,12 +132,14 @@ async def abisect(
         prepare: hook applied to each candidate document before sending.
         journal: append every answered request to this file (JSON lines, fsynced).
         resume: replay this journal: what it answered is not sent again.
+        max_body: bytes of a response body read at most (after decoding); a body
+            the oracle cannot use is not read at all (docs/design.md, "Reading answers").
         stop: when set, no new requests are sent; those in flight get ``timeout``
             seconds, then :class:`Interrupted` is raised with the best result so far.
         progress: called with a :class:`Progress` as the run goes.
         clock: time source for pacing and backoff (tests inject a fake one).
         options: all the plain options at once (the command line builds one);
-            when given, the keyword arguments from ``mode`` to ``resume`` are ignored.
+            when given, the keyword arguments from ``mode`` to ``max_body`` are ignored.
 
     Returns:
         The :class:`Result`, found, re-verified and proven 1-minimal.
@@ -153,7 +157,7 @@ async def abisect(
             max_time=max_time, timeout=timeout, retries=retries, backoff=backoff, rate=rate, repeat=repeat,
             baseline_repeats=baseline_repeats, follow_redirects=follow_redirects, ignore=tuple(ignore),
             journal=Path(journal) if journal is not None else None,
-            resume=Path(resume) if resume is not None else None,
+            resume=Path(resume) if resume is not None else None, max_body=max_body,
         )
     clock = clock or SystemClock()
     good_capture, bad_capture = _capture(good, "GOOD"), _capture(bad, "BAD")
@@ -172,7 +176,7 @@ async def abisect(
     resumed = read_journal(options.resume, run=identity) if options.resume is not None else {}
     transport = open_transport(
         client=client, app=app, target=options.target, timeout=options.timeout,
-        follow_redirects=10 if options.follow_redirects else 0,
+        follow_redirects=10 if options.follow_redirects else 0, max_body=options.max_body,
     )
     writer = Journal(options.journal, run=identity) if options.journal is not None else None
     sender = Sender(

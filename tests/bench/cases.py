@@ -1,20 +1,29 @@
 """End-to-end benchmark: cases against a loopback uvicorn server with added latency.
 
-    python tests/bench/cases.py [--latency-ms 20] [--cases billing-header large-body]
+    python tests/bench/cases.py [--latency-ms 20] [--cases billing-header large-body official-client-stream]
 
 For each case and each -j it prints requests sent, rounds, wall time, the
 client's CPU time (everything in this process, the HTTP client included) per
 candidate, and the engine's own CPU: the search core (propose/feed) and
 building candidates (applying changes, rendering wire bytes), as a share of
 wall time. The server runs in its own process.
+
+``official-client-stream`` streams its good answers over ``--stream-seconds``
+(3 s, as a short generation takes); its app records every stream, and after
+each run a line says how many good answers were streamed, how many bytes of
+them were sent before the client went away (0: closed at its headers), and
+for how long the longest one stayed open.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -36,8 +45,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until_up(url: str) -> None:
-    deadline = time.monotonic() + 20
+def wait_until_up(url: str, *, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             httpx.get(url, timeout=0.5)
@@ -104,24 +113,45 @@ class CoreTimer:
         judge.RequestJudge.wire_for = self._wire_for  # type: ignore[method-assign]
 
 
+def stream_line(log: Path, seen: int) -> tuple[str, int]:
+    """What the app recorded about the streams of one run (those after the first ``seen``)."""
+    time.sleep(0.3)  # a stream is recorded when the server has seen its client leave
+    records = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    run = records[seen:]
+    if not run:
+        return "    good answers streamed: none", len(records)
+    read = [r for r in run if r["sent"] > 0]
+    return (
+        f"    good answers streamed: {len(run)}; read past the headers: {len(read)}; "
+        f"bytes sent before the client left: max {max(r['sent'] for r in run)} of {run[0]['total']}; "
+        f"complete: {sum(r['complete'] for r in run)}; longest open {max(r['seconds'] for r in run):.3f} s",
+        len(records),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--latency-ms", type=float, default=20.0)
-    parser.add_argument("--cases", nargs="+", default=["billing-header", "large-body"])
+    parser.add_argument("--cases", nargs="+", default=["billing-header", "large-body", "official-client-stream"])
+    parser.add_argument("--stream-seconds", type=float, default=3.0, help="How long a streamed good answer lasts.")
     parser.add_argument("--jobs", nargs="+", type=int, default=[1, 8])
     args = parser.parse_args()
     header = (
-        f"{'case':<16}{'j':>3}{'changes':>9}{'requests':>10}{'rounds':>8}{'wall s':>9}"
+        f"{'case':<24}{'j':>3}{'changes':>9}{'requests':>10}{'rounds':>8}{'wall s':>9}"
         f"{'client CPU s':>14}{'CPU/cand ms':>13}{'core ms':>9}{'build ms':>10}{'engine/wall':>13}  ok"
     )
     httpx.AsyncClient()  # the first client pays for loading the CA bundle; not part of a run
     print(f"latency {args.latency_ms:g} ms per request, server in its own process")
     print(header)
     print("-" * len(header))
+    log = Path(tempfile.mkdtemp(prefix="reqbisect-bench-")) / "streams.jsonl"
+    env = {**os.environ, "REQBISECT_CASE_STREAM_SECONDS": str(args.stream_seconds), "REQBISECT_CASE_STREAM_LOG": str(log)}
+    seen = 0
     for name in args.cases:
         port = free_port()
         server = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "bench" / "serve_case.py"), name, str(port), str(args.latency_ms)]
+            [sys.executable, str(ROOT / "tests" / "bench" / "serve_case.py"), name, str(port), str(args.latency_ms)],
+            env=env,
         )
         try:
             url = f"http://127.0.0.1:{port}"
@@ -136,11 +166,14 @@ def main() -> None:
                     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
                 s = result.stats
                 print(
-                    f"{name:<16}{jobs:>3}{result.changes:>9}{s.requests:>10}{s.rounds:>8}{wall:>9.2f}"
+                    f"{name:<24}{jobs:>3}{result.changes:>9}{s.requests:>10}{s.rounds:>8}{wall:>9.2f}"
                     f"{cpu:>14.3f}{1000 * cpu / max(1, s.candidates):>13.2f}{1000 * core.seconds:>9.1f}"
                     f"{1000 * core.building:>10.1f}{(core.seconds + core.building) / wall:>13.1%}"
                     f"  {result.patch == expected}"
                 )
+                if name == "official-client-stream":
+                    line, seen = stream_line(log, seen)
+                    print(line)
         finally:
             server.terminate()
             server.wait(timeout=10)

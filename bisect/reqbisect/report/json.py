@@ -30,10 +30,11 @@ BODY_LIMIT = 2000
 
 
 def reply_to_json(reply: Reply | None, *, redactor: Redactor | None = None) -> dict[str, Any] | None:
-    """A reply as ``{status, error, signature, body, body_size, truncated, elapsed}``.
+    """A reply as ``{status, error, signature, body, body_size, truncated, body_read, elapsed}``.
 
     ``body`` is the (redacted) text cut to :data:`BODY_LIMIT` characters;
-    ``body_size`` is the size in bytes of the body as received.
+    ``body_size`` is the size in bytes of the body as received; ``body_read``
+    says whether the body was read whole, cut at ``--max-body`` or not read.
     """
     if reply is None:
         return None
@@ -50,6 +51,7 @@ def reply_to_json(reply: Reply | None, *, redactor: Redactor | None = None) -> d
         "body": body,
         "body_size": size,
         "truncated": len(body) < len(text),
+        "body_read": reply.body_read.value,
         "elapsed": round(reply.elapsed, 4),
     }
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from reqbisect.formats import dump
 from reqbisect.mode import Mode
-from reqbisect.oracle import Reply
+from reqbisect.oracle import BodyRead, Reply
 from reqbisect.report.json import result_reason
 from reqbisect.report.patch import (
     describe_change,
@@ -222,7 +222,18 @@ def _body_block(name: str, reply: Reply | None, redactor: Redactor) -> str | Non
         text, info = shown.text, "text"
     cut = truncate(text, BODY_LIMIT)
     note = f"{_size(size)}" + (f", first {_size(len(cut.encode('utf-8')))} shown" if len(cut) < len(text) else "")
+    if reply.body_read is BodyRead.CUT:
+        note += ", cut: the rest was not read (--max-body)"
     return _details(f"{name} body ({note})", _fence(cut, info))
+
+
+def _body_size(reply: Reply) -> str:
+    """The body's size as read, saying when it was cut or left unread."""
+    if reply.body_read is BodyRead.UNREAD:
+        return "not read (its status decided)"
+    if reply.body_read is BodyRead.CUT:
+        return f"{_size(len(reply.body))} read, then cut (--max-body)"
+    return _size(len(reply.body))
 
 
 def _replies_section(
@@ -231,7 +242,7 @@ def _replies_section(
     pair = [redactor.redact_reply(r) if r is not None else None for r in replies]
     rows = [["answer", *(_escape(describe_reply(r, redactor=redactor)) for r in replies)]]
     rows += _header_rows(pair)
-    rows.append(["body", *(_size(len(r.body)) if r is not None else "" for r in replies)])
+    rows.append(["body", *(_body_size(r) if r is not None else "" for r in replies)])
     rows.append(["time", *(f"{r.elapsed:.2f} s" if r is not None else "" for r in replies)])
     parts = [heading, note, _table(["", *names], rows)]
     parts += [b for b in (_body_block(n, r, redactor) for n, r in zip(names, replies)) if b is not None]
