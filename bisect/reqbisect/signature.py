@@ -11,8 +11,8 @@ the body with two kinds of values masked.
   message naming the bad value, the whole parent object of a missing field)
   would otherwise make every candidate fail "differently". Strings and numbers
   equal to a value of the request, request objects and arrays repeated whole,
-  and request strings of three or more characters quoted inside a longer text
-  all become ``<echo>``. Where request values come from: the URL path
+  and request strings of three or more characters quoted inside a message
+  (a text of up to 16 KiB) all become ``<echo>``. Where request values come from: the URL path
   segments, query, headers, cookies and body.
 
 Known error shapes (``reqbisect.error_shapes``) are then read for their stable
@@ -29,6 +29,7 @@ another scheme belongs to another run.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -53,6 +54,8 @@ ECHO = "<echo>"
 _QUOTED_MIN = 3
 #: At most this many distinct request strings are looked for inside answer text (longest first).
 _QUOTED_LIMIT = 2000
+#: Quoted echoes are looked for in answer texts up to this length (messages, not whole pages).
+_QUOTED_TEXT_LIMIT = 16384
 
 _VOLATILE = re.compile(
     r"""
@@ -75,21 +78,24 @@ def _canonical(value: JSONValue) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
+@functools.lru_cache(maxsize=256)
+def _quoted_pattern(strings: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(rf"(?<!\w){re.escape(s)}(?!\w)" for s in strings))
+
+
 class Echoes:
     """The values of one request document, ready to be looked for in an answer."""
 
     def __init__(self, document: Document | None) -> None:
         self._strings: set[str] = set()
         self._containers: dict[tuple[type, int], list[JSONValue]] = {}
+        self._quoted: tuple[str, ...] = ()
         if document is None:
-            self._quoted: re.Pattern[str] | None = None
             return
         for value in _request_values(document):
             self._collect(value)
-        quoted = sorted((s for s in self._strings if len(s) >= _QUOTED_MIN), key=lambda s: (-len(s), s))
-        self._quoted = (
-            re.compile("|".join(rf"(?<!\w){re.escape(s)}(?!\w)" for s in quoted[:_QUOTED_LIMIT])) if quoted else None
-        )
+        quoted = sorted((s for s in self._strings if _QUOTED_MIN <= len(s)), key=lambda s: (-len(s), s))
+        self._quoted = tuple(quoted[:_QUOTED_LIMIT])
 
     def _collect(self, value: JSONValue) -> None:
         if isinstance(value, str):
@@ -111,8 +117,10 @@ class Echoes:
 
     def mask_text(self, text: str) -> str:
         """``text`` with quoted request strings, then volatile values, masked."""
-        if self._quoted is not None:
-            text = self._quoted.sub(ECHO, text)
+        if len(text) <= _QUOTED_TEXT_LIMIT:
+            found = tuple(s for s in self._quoted if len(s) <= len(text) and s in text)
+            if found:
+                text = _quoted_pattern(found).sub(ECHO, text)
         return _VOLATILE.sub("#", text)
 
     def mask(self, value: JSONValue) -> JSONValue:
