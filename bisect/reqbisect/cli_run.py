@@ -299,3 +299,6 @@ def _emit(
         f"{s.unresolved} unresolved), {plural(s.rounds, 'round')}, {s.seconds:.1f}s; "
         f"verified: {'yes' if result.verified else 'no'}"
     )
+    if result.oracle:
+        minimal = "1-minimal under unresolved-counts-as-no-flip" if result.minimal else "not proven 1-minimal"
+        echo_err(f"oracle: {redactor.redact_text(result.oracle)}; {minimal}")

@@ -9,18 +9,25 @@ Result says why, and comes inside :class:`~reqbisect.errors.Inconclusive` (or
 
 from __future__ import annotations
 
+import dataclasses
+import re
+
+from reqbisect.error_shapes import verdict
 from reqbisect.errors import Inconclusive, Interrupted
 from reqbisect.mode import Side
+from reqbisect.oracle import Reply
 from reqbisect.outcome import Outcome
 from reqbisect.phases import Baselines, Run, Searched
 from reqbisect.result import Result, Stats
 from reqbisect.search import State
 from reqbisect.verification import Verification
 
-__all__ = ["UNRESOLVED_LIMIT", "conclude", "failed_baselines", "stats"]
+__all__ = ["DOUBT_LIMIT", "UNRESOLVED_LIMIT", "conclude", "doubts", "failed_baselines", "stats", "suggest_expressions"]
 
 #: More unresolved candidates than this share of those judged make a run inconclusive.
 UNRESOLVED_LIMIT = 0.8
+#: More unresolved candidates than this share of those judged make the result carry a warning.
+DOUBT_LIMIT = 0.25
 
 
 def stats(run: Run, searched: Searched | None = None, verification: Verification | None = None) -> Stats:
@@ -41,6 +48,7 @@ def stats(run: Run, searched: Searched | None = None, verification: Verification
 def _result(run: Run, **fields: object) -> Result:
     return Result(
         mode=run.plan.mode, changes=len(run.plan.tree.changes), warnings=run.warnings,
+        oracle=run.judge.oracle_description,
         baseline_good=run.judge.baseline.get(Side.GOOD), baseline_bad=run.judge.baseline.get(Side.BAD),
         **fields,  # type: ignore[arg-type]
     )
@@ -100,6 +108,82 @@ def conclude(run: Run, baselines: Baselines, searched: Searched, verification: V
         reply_bad=verification.reply_bad,
         **found,
     )
+    result = dataclasses.replace(result, warnings=result.warnings + doubts(run, searched, verification))
     if reason is not None:
         raise Inconclusive(reason, result=result)
     return result
+
+
+def suggest_expressions(good: Reply | None, bad: Reply | None) -> str:
+    """``--good-if``/``--bad-if`` built from what differed between GOOD's and BAD's answers."""
+    if good is None or bad is None or good.status is None or bad.status is None:
+        return "say what good and bad look like with --good-if/--bad-if"
+    if good.status != bad.status:
+        good_if, bad_if = f"status == {good.status}", f"status == {bad.status}"
+    else:
+        said = verdict(bad.json)
+        if said is not None and said[1] == "failure":
+            member = "errors" if said[0] == "GraphQL" else "error"
+            good_if, bad_if = f"'{member}' not in json", f"'{member}' in json"
+        else:
+            bad_if = _distinctive(good, bad)
+            good_if = f"not ({bad_if})"
+    return (
+        f'say which side such answers are on: --good-if "{good_if}" (anything else is bad) '
+        f'or --bad-if "{bad_if}" (anything else is good)'
+    )
+
+
+def _distinctive(good: Reply, bad: Reply) -> str:
+    """An expression true of BAD's answer and not of GOOD's: a top-level JSON key, else a word."""
+    good_json, bad_json = good.json, bad.json
+    if isinstance(bad_json, dict):
+        for key in bad_json:
+            if not isinstance(good_json, dict) or key not in good_json:
+                return f"{key!r} in json"
+    good_words = set(re.findall(r"[A-Za-z_]{4,}", good.text))
+    for word in re.findall(r"[A-Za-z_]{4,}", bad.text):
+        if word not in good_words:
+            return f"{word!r} in text"
+    return "text != " + repr(good.text[:40])
+
+
+def doubts(run: Run, searched: Searched, verification: Verification) -> tuple[str, ...]:
+    """Warnings for an answer that rests on unresolved candidates (docs/design.md, "Outcomes").
+
+    Two things make an answer doubtful: more than :data:`DOUBT_LIMIT` of the
+    candidates were unresolved, or a change is in an answer of several changes
+    only because taking it away gave an unresolved answer (which counts as
+    "no flip", so the change stays). Each warning names what was seen and
+    suggests an expression that would decide such answers.
+    """
+    plan = run.plan
+    suggestion = suggest_expressions(run.judge.baseline.get(Side.GOOD), run.judge.baseline.get(Side.BAD))
+    basis = run.judge.oracle_description or "the oracle"
+    found: list[str] = []
+    judged = sum(searched.counts.values())
+    unresolved = searched.counts[Outcome.UNRESOLVED]
+    if judged and unresolved > DOUBT_LIMIT * judged:
+        found.append(
+            f"{unresolved} of {judged} candidates were unresolved (answers that were neither good nor bad by "
+            f"{basis}), and the search counts those as 'no flip'; the answer may hold changes that are not "
+            f"needed; {suggestion}"
+        )
+    answer, target = plan.mode.answer(searched.best), plan.mode.target
+    if answer is None or target is None or len(answer) < 2:
+        return tuple(found)
+    steps = dict(verification.steps)
+    for change in sorted(answer):
+        seen = [searched.known[c] for c in [plan.space.without(answer, [change])] if c in searched.known]
+        votes = steps.get(change)
+        seen += list(votes.outcomes) if votes is not None else []
+        if Outcome.UNRESOLVED not in seen:
+            continue
+        reply = f"; last answer {votes.reply.short()}" if votes is not None and votes.reply is not None else ""
+        found.append(
+            f"{plan.pointer(change)} is in the answer because taking it away gave "
+            + ", ".join(f"{outcome} ({seen.count(outcome)} of {len(seen)} tries)" for outcome in dict.fromkeys(seen))
+            + f"{reply}, not a clear {target.opposite} "
+            f"by {basis}: it may not be needed; {suggestion}"
+        )
+    return tuple(found)

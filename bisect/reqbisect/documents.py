@@ -44,6 +44,7 @@ class DocumentJudge:
 
     repeat = 1
     verification_reserve = 0
+    oracle_description: str | None = "the test function"
 
     def __init__(self, test: Test, budget: Budget) -> None:
         self._test = test

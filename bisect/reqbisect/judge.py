@@ -40,10 +40,11 @@ from reqbisect.errors import BaselineError, InputError
 from reqbisect.hooks import Prepare
 from reqbisect.journal import Entry, Journal, Replay, Role
 from reqbisect.mode import Side
-from reqbisect.oracle import Oracle, Reply, SignatureOracle, call_oracle, informative, signature_digest
+from reqbisect.oracle import Oracle, Reply, SignatureOracle, call_oracle, describe_oracle, informative
 from reqbisect.outcome import Outcome
 from reqbisect.reading import BodyPolicy, Headers, body_policy, read_all
 from reqbisect.sender import Sender, wire_key
+from reqbisect.signature import signature
 from reqbisect.wire import WireRequest, to_wire
 
 __all__ = ["Judge", "RequestJudge", "Votes"]
@@ -81,6 +82,10 @@ class Judge(Protocol):
 
     @property
     def cache_hits(self) -> int: ...
+
+    @property
+    def oracle_description(self) -> str | None:
+        """How good and bad are told apart, in words, for the result."""
 
     def allowed(self, concurrency: int) -> int:
         """How many candidates may be in flight now (fewer while a server signals overload)."""
@@ -124,6 +129,11 @@ class RequestJudge:
     @property
     def cache_hits(self) -> int:
         return self._sender.cache_hits
+
+    @property
+    def oracle_description(self) -> str | None:
+        """How the oracle tells good from bad, in words (None before the baselines taught it)."""
+        return describe_oracle(self._oracle) if self._oracle is not None else None
 
     def allowed(self, concurrency: int) -> int:
         return self._sender.allowed(concurrency)
@@ -175,7 +185,7 @@ class RequestJudge:
         outcome = await call_oracle(self._oracle, reply, document)
         # Requests that got no answer (transport errors, rate limits) are left to resend.
         if self._journal is not None and reply.recorded is None and not reply.retryable:
-            await self._journal.record(Entry(key, outcome, reply.status, signature_digest(reply), role))
+            await self._journal.record(Entry(key, outcome, reply.status, signature(reply, document).record, role))
         return outcome
 
     async def votes(self, document: JSONValue, *, role: Role, times: int) -> Votes:
@@ -239,7 +249,7 @@ class RequestJudge:
         self.baseline = {side: pairs[0][1] for side, pairs in sent.items()}
         replies = {side: [reply for _, reply in pairs] for side, pairs in sent.items()}
         if self._oracle is None:
-            self._oracle = SignatureOracle.learn(replies[Side.GOOD], replies[Side.BAD])
+            self._oracle = SignatureOracle.learn(replies[Side.GOOD], replies[Side.BAD], documents=(good, bad))
         for side, (document, role) in sides.items():
             want = Outcome(side.value)
             kept = informative(replies[side])

@@ -64,6 +64,8 @@ class Result:
     reply_bad: Reply | None = None
     #: Warnings about the inputs (e.g. a HAR whose text and params disagree).
     warnings: tuple[str, ...] = field(default=())
+    #: How good and bad answers were told apart ("status 200 vs 422", "GraphQL errors", "body signature").
+    oracle: str | None = None
 
     def to_json(self, *, redact: bool = True) -> dict[str, Any]:
         """The result as the documented JSON object (``--json``)."""

@@ -37,6 +37,7 @@ from reqbisect.plan import make_plan
 from reqbisect.reading import DEFAULT_MAX_BODY
 from reqbisect.result import Result
 from reqbisect.sender import Sender
+from reqbisect.signature import SCHEME as SIGNATURE_SCHEME
 from reqbisect.transport import Clock, SystemClock, open_transport
 
 __all__ = ["Progress", "abisect", "bisect"]
@@ -65,7 +66,7 @@ def _run_identity(mode: Mode, good: Document, bad: Document, oracle: Oracle | No
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     if oracle is None:
-        judge = "default"
+        judge = f"default/signature-{SIGNATURE_SCHEME}"  # recorded signatures are only comparable within a scheme
     elif dataclasses.is_dataclass(oracle):
         judge = repr(oracle)  # --good-if/--bad-if and command oracles: their options
     else:

@@ -41,6 +41,8 @@ class Verification:
     interrupted: bool = False
     #: Requests it sent.
     requests: int = 0
+    #: The votes on each single-change step away from the answer: (change, votes), when they were checked.
+    steps: tuple[tuple[int, Votes], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,8 @@ class _Check:
     outcome: Outcome
     #: True: every vote must be ``outcome``; False: no vote may be.
     required: bool
+    #: The change a single-change step takes away.
+    change: int | None = None
 
 
 async def verify(run: Run, searched: Searched) -> Verification:
@@ -76,7 +80,8 @@ async def _verify(run: Run, searched: Searched) -> Verification:
     if answer is not None and target is not None and searched.state is State.DONE:
         singles = [
             _Check(
-                f"the answer without {plan.pointer(i)}", plan.apply(plan.space.without(answer, [i])), target, False
+                f"the answer without {plan.pointer(i)}", plan.apply(plan.space.without(answer, [i])), target, False,
+                change=i,
             )
             for i in sorted(answer)
         ]
@@ -95,7 +100,10 @@ async def _verify(run: Run, searched: Searched) -> Verification:
     async with anyio.create_task_group() as tg:
         for index, item in enumerate(checks):
             tg.start_soon(check, index, item)
-    sent = Verification(reply_good=results[0].reply, reply_bad=results[1].reply, requests=judge.budget.sent - before)
+    sent = Verification(
+        reply_good=results[0].reply, reply_bad=results[1].reply, requests=judge.budget.sent - before,
+        steps=tuple((item.change, votes) for item, votes in zip(checks, results) if item.change is not None),
+    )
     if any(votes.spent for votes in results):
         return sent
     for item, votes in zip(checks, results):

@@ -125,4 +125,5 @@ def result_to_json(
             "verification": stats.verification,
         },
         "warnings": [redactor.redact_text(warning) for warning in result.warnings],
+        "oracle": redactor.redact_text(result.oracle) if result.oracle is not None else None,
     }

@@ -273,8 +273,19 @@ def _tried_section(result: Result) -> list[str]:
         f"{s.cancelled} withdrawn before an answer",
         f"- mode `{result.mode}`; verified: {'yes' if result.verified else 'no'}; "
         f"1-minimal: {'yes' if result.minimal else 'no'}",
+        *_oracle_lines(result),
     ]
     return ["## What was tried", "\n".join(lines)]
+
+
+def _oracle_lines(result: Result) -> list[str]:
+    lines = [f"- good and bad told apart by: {_escape(result.oracle)}"] if result.oracle else []
+    if result.minimal:
+        lines.append(
+            "- 1-minimal under unresolved-counts-as-no-flip: taking away any single change of the answer did not "
+            "flip the outcome, where an answer that was neither good nor bad counts as no flip"
+        )
+    return lines
 
 
 def _baselines_section(result: Result, redactor: Redactor) -> list[str]:
