@@ -61,6 +61,8 @@ def conclude(run: Run, baselines: Baselines, searched: Searched, verification: V
         Interrupted: the run was stopped; ``.result`` is the best so far, not re-verified.
         Inconclusive: the answer is not proven; ``.result`` says why.
     """
+    if verification.searched is not None:  # the verification searched again from corrected answers
+        searched = verification.searched
     plan, best = run.plan, searched.best
     found = dict(
         patch=plan.patch(best), minimal_good=plan.apply(best.good), minimal_bad=plan.apply(best.bad),
@@ -98,6 +100,8 @@ def conclude(run: Run, baselines: Baselines, searched: Searched, verification: V
         reason=reason,
         reply_good=verification.reply_good,
         reply_bad=verification.reply_bad,
+        verification=verification.reason,
+        doubts=verification.doubts,
         **found,
     )
     if reason is not None:

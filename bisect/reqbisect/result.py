@@ -64,6 +64,11 @@ class Result:
     reply_bad: Reply | None = None
     #: Warnings about the inputs (e.g. a HAR whose text and params disagree).
     warnings: tuple[str, ...] = field(default=())
+    #: Why the verification sent as many requests as it did (``stats.verification``): "consistent",
+    #: "contradictory", "corrected", "unfinished" or "none" (docs/design.md, "Verification").
+    verification: str = "none"
+    #: What made the evidence contradictory, in words (empty when every answer agreed).
+    doubts: tuple[str, ...] = field(default=())
 
     def to_json(self, *, redact: bool = True) -> dict[str, Any]:
         """The result as the documented JSON object (``--json``)."""
