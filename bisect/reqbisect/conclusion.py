@@ -10,6 +10,7 @@ Result says why, and comes inside :class:`~reqbisect.errors.Inconclusive` (or
 from __future__ import annotations
 
 from reqbisect.errors import Inconclusive, Interrupted
+from reqbisect.evidence import UNRESOLVED_LIMIT, hopeless
 from reqbisect.mode import Side
 from reqbisect.outcome import Outcome
 from reqbisect.phases import Baselines, Run, Searched
@@ -18,9 +19,6 @@ from reqbisect.search import State
 from reqbisect.verification import Verification
 
 __all__ = ["UNRESOLVED_LIMIT", "conclude", "failed_baselines", "stats"]
-
-#: More unresolved candidates than this share of those judged make a run inconclusive.
-UNRESOLVED_LIMIT = 0.8
 
 
 def stats(run: Run, searched: Searched | None = None, verification: Verification | None = None) -> Stats:
@@ -78,7 +76,7 @@ def conclude(run: Run, baselines: Baselines, searched: Searched, verification: V
     judged = sum(searched.counts.values())
     unresolved = searched.counts[Outcome.UNRESOLVED]
     reason = None
-    if judged >= 4 and unresolved > UNRESOLVED_LIMIT * judged:
+    if hopeless(searched.counts):
         reason = (
             f"{unresolved} of {judged} candidates were unresolved, so the answer says little; "
             "if the server checks a signature, timestamp or nonce, re-sign each candidate with a hook "

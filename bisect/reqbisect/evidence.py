@@ -35,12 +35,23 @@ from dataclasses import dataclass, field
 from reqbisect.outcome import Outcome
 from reqbisect.search import Config
 
-__all__ = ["LEAD", "MAX_VOTES", "Ledger", "contradictions", "corroborated"]
+__all__ = ["ANSWER_LEAD", "LEAD", "MAX_VOTES", "UNRESOLVED_LIMIT", "Ledger", "contradictions", "corroborated", "hopeless"]
 
 #: Votes one outcome needs beyond each other outcome to settle a configuration.
 LEAD = 2
+#: The lead the answer itself needs once a fresh send of it disagreed: the answer is what a
+#: run reports, so a lie told twice must not settle it (wrong with about ``(p / (1 - p))**3``).
+ANSWER_LEAD = 3
 #: Votes after which a configuration that has not settled is called flaky.
-MAX_VOTES = 7
+MAX_VOTES = 9
+#: More unresolved candidates than this share of those judged make a run inconclusive.
+UNRESOLVED_LIMIT = 0.8
+
+
+def hopeless(counts: Mapping[Outcome, int]) -> bool:
+    """Whether so many candidates were unresolved that the answer says little, whatever is re-asked."""
+    judged = sum(counts.values())
+    return judged >= 4 and counts.get(Outcome.UNRESOLVED, 0) > UNRESOLVED_LIMIT * judged
 
 
 def contradictions(known: Mapping[Config, Outcome], *, top: Outcome) -> list[tuple[Config, Config]]:
@@ -91,9 +102,9 @@ class Ledger:
         (first, _, outcome), (second, _, _) = counts[0], counts[1]
         return outcome, first - second
 
-    def settled(self, config: Config) -> bool:
-        return self.leader(config)[1] >= LEAD
+    def settled(self, config: Config, *, lead: int = LEAD) -> bool:
+        return self.leader(config)[1] >= lead
 
-    def exhausted(self, config: Config) -> bool:
+    def exhausted(self, config: Config, *, lead: int = LEAD) -> bool:
         """No more votes are worth asking for: it settled, or it reached :data:`MAX_VOTES`."""
-        return self.settled(config) or self.count(config) >= MAX_VOTES
+        return self.settled(config, lead=lead) or self.count(config) >= MAX_VOTES

@@ -5,10 +5,13 @@ cross-checks of each other (``reqbisect.evidence``), so extra requests go only
 where the evidence is thin or contradictory.
 
 * **Consistent**: no two answers contradict each other, every ``--repeat`` vote
-  agreed and the baselines agreed. The minimal good and bad requests are each
-  judged once more (``repeat`` fresh sends), and so is each single-change step
-  away from the answer that no other answer corroborates. If every fresh answer
-  agrees, the answer is confirmed: ``reason = "consistent"``.
+  agreed and the baselines agreed. The answer's end of the minimal pair (the
+  request the search arrived at) is sent twice more (``--repeat`` times if that
+  is more), so that one lie told twice cannot confirm it; the other end is a
+  baseline (GOOD in ``break``, BAD in ``fix``), sent fresh in this run already,
+  and is sent again only on the contradictory path. Each single-change step away
+  from the answer that no other answer corroborates is sent ``repeat`` times.
+  If every fresh answer agrees, the answer is confirmed: ``reason = "consistent"``.
 * **Contradictory**: anything else (a fresh answer that disagrees, two answers
   that contradict monotonicity, votes that split, baselines that did). Every
   suspect is re-asked until one outcome leads by two votes (at most
@@ -34,7 +37,7 @@ import anyio
 
 from reqbisect._types import JSONValue
 from reqbisect.driver import Halt, unless_stopped
-from reqbisect.evidence import Ledger, contradictions, corroborated
+from reqbisect.evidence import ANSWER_LEAD, LEAD, Ledger, contradictions, corroborated, hopeless
 from reqbisect.journal import Role
 from reqbisect.judge import Votes
 from reqbisect.oracle import Reply
@@ -134,43 +137,52 @@ class _Verifier:
         for config, votes in searched.votes.items():
             self.ledger.add(config, votes)
 
-    async def ask(self, items: dict[Config, JSONValue], *, times: int) -> None:
-        """Judge each document ``times`` more times, all at once."""
+    async def ask(self, items: dict[Config, tuple[JSONValue, int]]) -> None:
+        """Judge each document the given number of times more, all at once."""
         results: dict[Config, Votes] = {}
 
-        async def one(config: Config, document: JSONValue) -> None:
+        async def one(config: Config, document: JSONValue, times: int) -> None:
             results[config] = await self.judge.votes(document, role=Role.VERIFY, times=times)
 
         async with anyio.create_task_group() as tg:
-            for config, document in items.items():
-                tg.start_soon(one, config, document)
+            for config, (document, times) in items.items():
+                tg.start_soon(one, config, document, times)
         for config, votes in results.items():
             self.spent |= votes.spent
             if votes.reply is not None:
                 self.replies[config] = votes.reply
             if not votes.spent:  # a spent budget ends the verification: what it got is not counted
                 self.ledger.add(config, votes.outcomes)
-                self.fresh[config] += times
+                self.fresh[config] += len(votes.outcomes)
 
-    async def settle(self, items: dict[Config, JSONValue], *, fresh: set[Config]) -> None:
-        """Ask until every item leads by two votes or has had its fill; those in ``fresh`` get one fresh send at least."""
+    async def settle(self, items: dict[Config, JSONValue], *, fresh: set[Config], strict: set[Config]) -> None:
+        """Ask until every item leads by two votes (three for those in ``strict``) or has had its fill.
+
+        Those in ``fresh`` get one fresh send at least.
+        """
         while not self.spent:
             todo = {
-                config: document for config, document in items.items()
-                if not self.ledger.exhausted(config) or (config in fresh and not self.fresh[config])
+                config: (document, 1) for config, document in items.items()
+                if not self.ledger.exhausted(config, lead=self.lead(config, strict))
+                or (config in fresh and not self.fresh[config])
             }
             if not todo:
                 return
-            await self.ask(todo, times=1)
+            await self.ask(todo)
 
-    def verdict(self, checks: list[_Check], suspects: list[Config]) -> str | None:
+    @staticmethod
+    def lead(config: Config, strict: set[Config]) -> int:
+        return ANSWER_LEAD if config in strict else LEAD
+
+    def verdict(self, checks: list[_Check], suspects: list[Config], strict: set[Config]) -> str | None:
         """What is wrong with the answer after settling, in words; None when nothing is."""
         for check in checks:
             votes = self.ledger.votes.get(check.config, [])
             outcome = self.ledger.leader(check.config)[0]
-            if not self.ledger.settled(check.config) or not _holds(check, outcome):
+            settled = self.ledger.settled(check.config, lead=self.lead(check.config, strict))
+            if not settled or not _holds(check, outcome):
                 answers = ", ".join(str(vote) for vote in votes)
-                if not check.required and self.ledger.settled(check.config):
+                if not check.required and settled:
                     return f"{check.what} was {check.outcome} when sent again, so the answer is not minimal"
                 return f"{check.what} was {answers} when sent {len(votes)} times"
         for config in suspects:
@@ -196,6 +208,7 @@ async def _verify(run: Run, searched: Searched) -> Verification:
     searching = 0  # requests the repeated searches sent
     verifier = _Verifier(run, searched)
     first, current, searches = searched, searched, 1
+    strict: set[Config] = set()  # ends of the pair whose fresh answers disagreed with the search's
 
     def result(**fields: object) -> Verification:
         checks = _checks(run, current)
@@ -211,24 +224,35 @@ async def _verify(run: Run, searched: Searched) -> Verification:
         left = judge.budget.left
         if left is not None and left < 2 * judge.repeat:
             return result(reason="none")
+        # The answer is sent twice (--repeat times if more), so that one lie repeated cannot confirm
+        # it; an end that is a baseline was sent in this run already, and is re-sent only with doubts.
+        ends = current.baselines.known if current.baselines is not None else {}
+        confirm = {
+            check.config: (check.document, max(2, judge.repeat)) for check in checks[:2]
+            if not verifier.fresh[check.config] and check.config not in ends
+        }
+        # A search that ended early, or whose answers were mostly unresolved, is inconclusive
+        # whatever is re-asked: the pair's fresh answers are kept for the report, nothing more.
+        if current.state is not State.DONE or hopeless(current.counts):
+            await verifier.ask(confirm)
+            return result(reason="unfinished")
         clashes = [
             (a, b) for a, b in contradictions(known, top=verifier.top)
             if not (ledger.settled(a) and ledger.settled(b))
         ]
         split = [config for config in ledger.disputed() if not ledger.settled(config)]
         careful = bool(verifier.doubts or clashes or split)
-        confirm = {check.config: check.document for check in checks[:2] if not verifier.fresh[check.config]}
-        if not careful and current.state is State.DONE:
+        if not careful:
             confirm |= {
-                check.config: check.document for check in checks[2:]
-                if not verifier.fresh[check.config]
+                check.config: (check.document, judge.repeat) for check in checks[2:]
+                if not verifier.fresh[check.config] and check.config not in confirm
                 and not corroborated(check.config, known.get(check.config, Outcome.UNRESOLVED), known, top=verifier.top)
             }
-        await verifier.ask(confirm, times=judge.repeat)
-        if verifier.spent or current.state is not State.DONE:
+        await verifier.ask(confirm)
+        if verifier.spent:
             return result(reason="unfinished")
         wrong = [check for check in checks if check.config in confirm and not all(
-            _holds(check, vote) for vote in ledger.votes[check.config][-judge.repeat:]
+            _holds(check, vote) for vote in ledger.votes[check.config][-verifier.fresh[check.config]:]
         )]
         if not careful and not wrong:
             return result(verified=True, reason="consistent")
@@ -240,12 +264,14 @@ async def _verify(run: Run, searched: Searched) -> Verification:
         documents = {check.config: check.document for check in checks}
         suspects = list(dict.fromkeys([config for pair in clashes for config in pair] + split))
         documents |= {config: run.plan.apply(config) for config in suspects if config not in documents}
-        await verifier.settle(documents, fresh={check.config for check in checks})
+        strict |= {check.config for check in wrong if check.required}
+        await verifier.settle(documents, fresh={check.config for check in checks}, strict=strict)
         if verifier.spent:
             return result(reason="unfinished")
         overturned = {
             config: ledger.leader(config)[0] for config in documents
-            if config in known and ledger.settled(config) and ledger.leader(config)[0] is not known[config]
+            if config in known and ledger.settled(config, lead=verifier.lead(config, strict))
+            and ledger.leader(config)[0] is not known[config]
         }
         if overturned and searches < MAX_SEARCHES:
             verifier.doubts.append(f"re-asked, {len(overturned)} answers the search used came out otherwise; searched again")
@@ -255,10 +281,8 @@ async def _verify(run: Run, searched: Searched) -> Verification:
             searches += 1
             searching += judge.budget.sent - sent
             verifier.ledger_from(current)
-            if current.halt is not None or current.state is not State.DONE:
-                return result(reason="corrected")
             continue
-        flaky = verifier.verdict(checks, suspects)
+        flaky = verifier.verdict(checks, suspects, strict)
         if flaky is None and overturned:
             flaky = f"re-asked answers overturned the search's {searches} times"
         return result(verified=flaky is None, flaky=flaky, reason="corrected" if searches > 1 else "contradictory")

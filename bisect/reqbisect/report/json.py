@@ -123,4 +123,9 @@ def result_to_json(
             "verification": stats.verification,
         },
         "warnings": [redactor.redact_text(warning) for warning in result.warnings],
+        "verification": {
+            "sends": stats.verification,
+            "reason": result.verification,
+            "doubts": [redactor.redact_text(doubt) for doubt in result.doubts],
+        },
     }
