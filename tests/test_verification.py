@@ -163,3 +163,25 @@ async def test_repeat_judges_every_candidate_and_the_baselines_by_a_majority(rep
     assert result.verification == "consistent"
     assert result.stats.verification == max(2, repeat)
     assert received == result.stats.requests == repeat * (2 + result.stats.candidates) + max(2, repeat)
+
+
+async def test_a_lie_to_a_baseline_is_outvoted_by_two_more_sends_and_makes_the_run_careful() -> None:
+    good_key = tuple(sorted(GOOD["headers"].items()))
+    tally: Tally[tuple[tuple[str, str], ...]] = Tally()
+
+    def first_good_lies(count: int, status: int) -> int:
+        return status
+
+    class Liar(Server):
+        async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+            headers = tuple(sorted((k.decode(), v.decode()) for k, v in scope["headers"] if k.decode() in "abcd"))
+            self.lie = (lambda count, status: 403) if headers == good_key and not tally[headers] else first_good_lies
+            tally[headers] += 1
+            await super().__call__(scope, receive, send)
+
+    with serve(Liar()) as server:
+        good, bad = documents(server.url)
+        result = await abisect(good, bad, target=server.url, concurrency=1)
+    assert result.outcome == "found" and result.patch == [{"op": "replace", "path": "/headers/b", "value": "2"}]
+    assert tally[good_key] >= 3 and result.verification == "contradictory"
+    assert any("GOOD answered 403" in doubt for doubt in result.doubts), result.doubts
