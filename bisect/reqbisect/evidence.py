@@ -67,16 +67,18 @@ def contradictions(known: Mapping[Config, Outcome], *, top: Outcome) -> list[tup
     return [(a, b) for a in tops for b in bottoms if len(a) <= len(b) and a <= b]
 
 
-def corroborated(config: Config, outcome: Outcome, known: Mapping[Config, Outcome], *, top: Outcome) -> bool:
-    """Whether another answer in ``known`` predicts that ``config`` gives ``outcome`` (module docstring).
+def corroborated(
+    config: Config, outcome: Outcome, known: Mapping[Config, Outcome], *, top: Outcome, by: int = 1
+) -> bool:
+    """Whether ``by`` other answers in ``known`` predict that ``config`` gives ``outcome`` (module docstring).
 
     A top answer is predicted by a top subset. Any other answer (bottom or
     unresolved: "not top") is predicted by a superset that was not top either,
     since a monotone world keeps every superset of a top configuration top.
     """
     if outcome is top:
-        return any(o is top and other < config for other, o in known.items())
-    return any(o is not top and other > config for other, o in known.items())
+        return sum(o is top and other < config for other, o in known.items()) >= by
+    return sum(o is not top and other > config for other, o in known.items()) >= by
 
 
 @dataclass

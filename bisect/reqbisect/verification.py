@@ -10,7 +10,8 @@ where the evidence is thin or contradictory.
   is more), so that one lie told twice cannot confirm it; the other end is a
   baseline (GOOD in ``break``, BAD in ``fix``), sent fresh in this run already,
   and is sent again only on the contradictory path. Each single-change step away
-  from the answer that no other answer corroborates is sent ``repeat`` times.
+  from the answer that no other answer corroborates is sent twice too (a lie
+  there would keep a change that is not needed).
   If every fresh answer agrees, the answer is confirmed: ``reason = "consistent"``.
 * **Contradictory**: anything else (a fresh answer that disagrees, two answers
   that contradict monotonicity, votes that split, baselines that did). Every
@@ -243,11 +244,15 @@ async def _verify(run: Run, searched: Searched) -> Verification:
         split = [config for config in ledger.disputed() if not ledger.settled(config)]
         careful = bool(verifier.doubts or clashes or split)
         if not careful:
-            confirm |= {
-                check.config: (check.document, judge.repeat) for check in checks[2:]
-                if not verifier.fresh[check.config] and check.config not in confirm
-                and not corroborated(check.config, known.get(check.config, Outcome.UNRESOLVED), known, top=verifier.top)
-            }
+            # A single step is sent twice unless other answers corroborate it: once if one
+            # does, not at all if two do (two lies, or a server that is not monotone twice).
+            for check in checks[2:]:
+                outcome = known.get(check.config, Outcome.UNRESOLVED)
+                times = 0 if corroborated(check.config, outcome, known, top=verifier.top, by=2) else (
+                    judge.repeat if corroborated(check.config, outcome, known, top=verifier.top) else max(2, judge.repeat)
+                )
+                if times and not verifier.fresh[check.config] and check.config not in confirm:
+                    confirm[check.config] = (check.document, times)
         await verifier.ask(confirm)
         if verifier.spent:
             return result(reason="unfinished")
