@@ -186,10 +186,11 @@ def test_python_m_over_a_real_server_counts_match(name: str) -> None:
     assert data["patch"] == case_expected(name)["patch"]
     assert "minimal difference" in proc.stderr
     assert data["stats"]["requests"] == len(received)
-    # Only the baselines (sent twice by default) and the final re-verification
-    # repeat a request on purpose; no candidate is sent twice.
+    # Only the final re-verification repeats a request on purpose (each baseline is
+    # sent once on a consistent server); no candidate is sent twice.
     duplicates = len(received) - len(set(received))
-    assert duplicates == 2 + data["stats"]["verification"]
+    assert duplicates == data["stats"]["verification"]
+    assert data["verification"] == {"sends": 2, "reason": "consistent", "doubts": []}
     # Two candidates can make the same request (then it is sent once).
     assert len(set(received)) <= data["stats"]["candidates"] + 2
 

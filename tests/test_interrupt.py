@@ -49,9 +49,9 @@ pytestmark = pytest.mark.network
 
 #: The package root the tests import, so the subprocess runs the same code.
 SOURCE_ROOT = Path(reqbisect.__file__).resolve().parent.parent
-#: The request to hold, per case: a candidate after the four baseline requests
-#: and before the re-verification (waf-header sends 20 requests at -j 1, login-form 10).
-HOLD_AT = {"waf-header": 10, "login-form": 7}
+#: The request to hold, per case: a candidate after the two baseline requests
+#: and before the re-verification (waf-header sends 10 requests at -j 1, login-form 7).
+HOLD_AT = {"waf-header": 6, "login-form": 4}
 CASES = list(HOLD_AT)
 
 

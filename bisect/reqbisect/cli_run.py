@@ -123,7 +123,7 @@ def _check_redact(values: tuple[str, ...]) -> tuple[str, ...]:
 @MAX_BODY
 @click.option("--max-time", type=POSITIVE, help="Stop searching after this many seconds (baselines and re-verification come on top).")
 @click.option("--repeat", default=1, show_default=True, type=click.IntRange(1, 15), help="Judge each candidate by N sends (majority).")
-@click.option("--baseline-repeats", default=2, show_default=True, type=click.IntRange(1, 15), help="Send each baseline N times.")
+@click.option("--baseline-repeats", default=None, type=click.IntRange(1, 15), help="Send each baseline N times, all of which must agree (default: --repeat times, by majority, more only when they disagree).")
 @click.option("--follow-redirects", is_flag=True, help="Follow redirects instead of judging them.")
 @click.option("--journal", type=click.Path(dir_okay=False), callback=new_file,
               help="Append every answered request to this file.")
@@ -135,7 +135,8 @@ def run_command(
     app: str | None, concurrency: int, rate: float | None, timeout: float, retries: int,
     max_requests: int | None, ignore: tuple[str, ...], output: str | None, report: str | None,
     as_json: bool, no_redact: bool, redact_extra: tuple[str, ...], hook: Prepare | None, oracle_cmd: str | None,
-    max_body: int, max_time: float | None, repeat: int, baseline_repeats: int, follow_redirects: bool, journal: str | None,
+    max_body: int, max_time: float | None, repeat: int, baseline_repeats: int | None, follow_redirects: bool,
+    journal: str | None,
     resume: str | None, yes: bool, quiet: bool,
 ) -> ExitCode:
     """Find the smallest patch between GOOD and BAD that flips the server's answer."""

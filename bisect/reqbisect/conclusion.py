@@ -14,21 +14,19 @@ import re
 
 from reqbisect.error_shapes import verdict
 from reqbisect.errors import Inconclusive, Interrupted
+from reqbisect.evidence import UNRESOLVED_LIMIT, hopeless
 from reqbisect.mode import Side
 from reqbisect.oracle import Reply
 from reqbisect.outcome import Outcome
 from reqbisect.phases import Baselines, Run, Searched
 from reqbisect.result import Result, Stats
-from reqbisect.search import State
+from reqbisect.search import Config, State
 from reqbisect.verification import Verification
 
 __all__ = ["DOUBT_LIMIT", "UNRESOLVED_LIMIT", "conclude", "doubts", "failed_baselines", "stats", "suggest_expressions"]
 
-#: More unresolved candidates than this share of those judged make a run inconclusive.
-UNRESOLVED_LIMIT = 0.8
 #: More unresolved candidates than this share of those judged make the result carry a warning.
 DOUBT_LIMIT = 0.25
-
 
 def stats(run: Run, searched: Searched | None = None, verification: Verification | None = None) -> Stats:
     """What the run cost so far."""
@@ -62,6 +60,13 @@ def failed_baselines(run: Run, reason: str) -> Result:
     )
 
 
+def _baseline_reply(run: Run, baselines: Baselines, config: Config, side: Side) -> Reply | None:
+    """A baseline's own answer for an end of the pair that the verification did not send again."""
+    if run.plan.fixed or baselines.known.get(config) is not Outcome(side.value):
+        return None
+    return run.judge.baseline.get(side)
+
+
 def conclude(run: Run, baselines: Baselines, searched: Searched, verification: Verification) -> Result:
     """The Result of the run.
 
@@ -69,6 +74,8 @@ def conclude(run: Run, baselines: Baselines, searched: Searched, verification: V
         Interrupted: the run was stopped; ``.result`` is the best so far, not re-verified.
         Inconclusive: the answer is not proven; ``.result`` says why.
     """
+    if verification.searched is not None:  # the verification searched again from corrected answers
+        searched = verification.searched
     plan, best = run.plan, searched.best
     found = dict(
         patch=plan.patch(best), minimal_good=plan.apply(best.good), minimal_bad=plan.apply(best.bad),
@@ -84,7 +91,7 @@ def conclude(run: Run, baselines: Baselines, searched: Searched, verification: V
     judged = sum(searched.counts.values())
     unresolved = searched.counts[Outcome.UNRESOLVED]
     reason = None
-    if judged >= 4 and unresolved > UNRESOLVED_LIMIT * judged:
+    if hopeless(searched.counts):
         reason = (
             f"{unresolved} of {judged} candidates were unresolved, so the answer says little; "
             "if the server checks a signature, timestamp or nonce, re-sign each candidate with a hook "
@@ -104,8 +111,10 @@ def conclude(run: Run, baselines: Baselines, searched: Searched, verification: V
         verified=verification.verified,
         minimal=searched.state is State.DONE and best.minimal and not verification.flaky,
         reason=reason,
-        reply_good=verification.reply_good,
-        reply_bad=verification.reply_bad,
+        reply_good=verification.reply_good or _baseline_reply(run, baselines, best.good, Side.GOOD),
+        reply_bad=verification.reply_bad or _baseline_reply(run, baselines, best.bad, Side.BAD),
+        verification=verification.reason,
+        doubts=verification.doubts,
         **found,
     )
     result = dataclasses.replace(result, warnings=result.warnings + doubts(run, searched, verification))
@@ -170,10 +179,11 @@ def doubts(run: Run, searched: Searched, verification: Verification) -> tuple[st
             f"needed; {suggestion}"
         )
     answer, target = plan.mode.answer(searched.best), plan.mode.target
-    if answer is None or target is None or len(answer) < 2:
+    roots = plan.roots(answer) if answer is not None else []
+    if answer is None or target is None or len(roots) < 2:
         return tuple(found)
     steps = dict(verification.steps)
-    for change in sorted(answer):
+    for change in roots:
         seen = [searched.known[c] for c in [plan.space.without(answer, [change])] if c in searched.known]
         votes = steps.get(change)
         seen += list(votes.outcomes) if votes is not None else []

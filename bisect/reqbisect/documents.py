@@ -76,10 +76,11 @@ class DocumentJudge:
             return Votes((Outcome.UNRESOLVED,) * times, spent=True)
         return Votes((outcome,) * times)
 
-    async def calibrate(self, good: JSONValue, bad: JSONValue, *, times: int) -> None:
+    async def calibrate(self, good: JSONValue, bad: JSONValue, *, times: int, majority: bool = False) -> tuple[str, ...]:
         good_outcome, bad_outcome = await self._outcome(good), await self._outcome(bad)
         if good_outcome is not Outcome.GOOD or bad_outcome is not Outcome.BAD:
             raise BaselineError(f"the good document is {good_outcome} and the bad one is {bad_outcome}")
+        return ()
 
 
 async def abisect_documents(

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -90,8 +91,11 @@ class Judge(Protocol):
     def allowed(self, concurrency: int) -> int:
         """How many candidates may be in flight now (fewer while a server signals overload)."""
 
-    async def calibrate(self, good: JSONValue, bad: JSONValue, *, times: int) -> None:
+    async def calibrate(self, good: JSONValue, bad: JSONValue, *, times: int, majority: bool = False) -> tuple[str, ...]:
         """Judge GOOD and BAD (learning what good and bad look like, if need be).
+
+        With ``majority``, each side is what most of its ``times`` answers say
+        (the others are returned as doubts, in words); otherwise every answer must agree.
 
         Raises:
             BaselineError: GOOD is not good or BAD is not bad.
@@ -118,13 +122,17 @@ class RequestJudge:
         self._replay = replay
         self._like = like
         self._oracle = oracle
+        # A learned oracle is learned again when the baselines are sent again.
+        self._learns = oracle is None
         self._prepare = prepare
         self._journal = journal
         self.repeat = repeat
         self.budget = sender.budget
-        # The minimal good and bad requests are each sent at least twice at the end.
-        self.verification_reserve = 2 * max(2, repeat)
+        # The minimal good and bad requests are each judged once more at the end.
+        self.verification_reserve = 2 * repeat
         self.baseline: dict[Side, Reply] = {}
+        # Verification sends made of each wire request, so that every one gets its own key.
+        self._verified: Counter[str] = Counter()
 
     @property
     def cache_hits(self) -> int:
@@ -168,8 +176,11 @@ class RequestJudge:
         base = wire_key(wire)
         tag = "v" if role is Role.VERIFY else ""
         policy = reads_body if reads_body is not None else body_policy(self._oracle)
+        first = self._verified[base] if role is Role.VERIFY else 0
+        if role is Role.VERIFY:
+            self._verified[base] += times
         out: list[tuple[str, Reply]] = []
-        for i in range(times):
+        for i in range(first, first + times):
             key = f"{base}#{tag}{i}"
             try:
                 reply = await self._replay.fetch(wire, key=key, fresh=role is Role.VERIFY or i > 0, reads_body=policy)
@@ -195,17 +206,19 @@ class RequestJudge:
         outcomes += [Outcome.UNRESOLVED] * (times - len(sent))
         return Votes(tuple(outcomes), sent[-1][1] if sent else None, spent)
 
-    async def calibrate(self, good: JSONValue, bad: JSONValue, *, times: int) -> None:
+    async def calibrate(self, good: JSONValue, bad: JSONValue, *, times: int, majority: bool = False) -> tuple[str, ...]:
         """Send GOOD and BAD ``times`` times each, learn the oracle if none was given, check both.
 
         Replies replayed from a journal keep their recorded outcome, and their
-        recorded signature teaches the oracle.
+        recorded signature teaches the oracle. With ``majority``, the answers of
+        a side that disagree with most of its answers are set aside (and named in
+        the doubts returned) instead of failing the run.
         """
         assert isinstance(good, dict) and isinstance(bad, dict)
         sides = {Side.GOOD: (good, Role.BASELINE_GOOD), Side.BAD: (bad, Role.BASELINE_BAD)}
         sent: dict[Side, list[tuple[str, Reply]]] = {}
         spent: set[Side] = set()
-        learning = self._oracle is None
+        learning = self._learns
         bad_status: list[int] = []  # BAD's first answer, once it is in
         bad_answered = anyio.Event()
 
@@ -246,9 +259,14 @@ class RequestJudge:
                 f"{' and '.join(side.name for side in sorted(spent))} (retries of failed sends count too)",
                 hint="raise --max-requests, or check why the server fails (transport errors, 429, 503)",
             )
+        doubts: list[str] = []
+        if majority:
+            for side in sides:
+                sent[side], doubt = _most_common_status(side, sent[side])
+                doubts += doubt
         self.baseline = {side: pairs[0][1] for side, pairs in sent.items()}
         replies = {side: [reply for _, reply in pairs] for side, pairs in sent.items()}
-        if self._oracle is None:
+        if self._learns:
             self._oracle = SignatureOracle.learn(replies[Side.GOOD], replies[Side.BAD], documents=(good, bad))
         for side, (document, role) in sides.items():
             want = Outcome(side.value)
@@ -259,3 +277,26 @@ class RequestJudge:
                 got = await self._judge(key, reply, document, role)
                 if got is not want:
                     raise BaselineError(f"{side.name} is not {want}: it got {reply.short()} (judged {got})")
+        return tuple(doubts)
+
+
+def _most_common_status(side: Side, sent: list[tuple[str, Reply]]) -> tuple[list[tuple[str, Reply]], list[str]]:
+    """The answers of ``side`` with the status most of them had, and the others in words.
+
+    Raises:
+        BaselineError: no status has more than half of the answers.
+    """
+    statuses = Counter(reply.status for _, reply in sent if not reply.retryable)
+    if not statuses:
+        return sent, []
+    (status, count), = statuses.most_common(1)
+    if 2 * count <= sum(statuses.values()):
+        raise BaselineError(
+            f"{side.name} is flaky: sent {len(sent)} times it answered "
+            + ", ".join(str(reply.status) for _, reply in sent),
+            hint="use --good-if/--bad-if to say what counts, or --repeat N to take a majority",
+        )
+    kept = [(key, reply) for key, reply in sent if reply.status == status or reply.retryable]
+    others = [reply.short(60) for _, reply in sent if reply.status != status and not reply.retryable]
+    doubt = [f"{side.name} answered {', '.join(others)} on {len(others)} of {len(sent)} sends"] if others else []
+    return kept, doubt

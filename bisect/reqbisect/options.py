@@ -34,7 +34,9 @@ class RunOptions:
     backoff: float = 0.5
     rate: float | None = None
     repeat: int = 1
-    baseline_repeats: int = 2
+    #: Sends of each baseline, all of which must agree; None: ``repeat`` sends, decided by
+    #: majority, and more only when they contradict each other (docs/design.md, "Verification").
+    baseline_repeats: int | None = None
     follow_redirects: bool = False
     ignore: tuple[str, ...] = field(default=())
     journal: Path | None = None
@@ -51,7 +53,7 @@ class RunOptions:
         for option, value, least in (
             ("--concurrency", self.concurrency, 1),
             ("--repeat", self.repeat, 1),
-            ("--baseline-repeats", self.baseline_repeats, 1),
+            ("--baseline-repeats", 1 if self.baseline_repeats is None else self.baseline_repeats, 1),
             ("--retries", self.retries, 0),
         ):
             if value < least:
@@ -74,5 +76,5 @@ class RunOptions:
 
     @property
     def baseline_sends(self) -> int:
-        """Requests the baselines take: GOOD and BAD, each ``baseline_repeats`` times."""
-        return 2 * self.baseline_repeats
+        """Requests the baselines take at least: GOOD and BAD, each ``baseline_repeats`` (or ``repeat``) times."""
+        return 2 * (self.repeat if self.baseline_repeats is None else self.baseline_repeats)

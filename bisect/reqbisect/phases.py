@@ -90,26 +90,45 @@ class Baselines:
     """What the baselines established: the outcomes of the two ends of the search space."""
 
     known: dict[Config, Outcome]
+    #: Answers of the baselines that disagreed with the others, in words (they make the verification careful).
+    doubts: tuple[str, ...] = ()
+    #: Times each end was judged (its votes, for the verification's ledger).
+    sends: int = 1
 
 
 async def establish_baselines(run: Run) -> Baselines:
     """Judge GOOD and BAD; with ``--ignore``, also the ends of the space, which then differ from them.
 
+    Each baseline is sent ``--baseline-repeats`` times when given, all of which
+    must agree. By default it is sent ``--repeat`` times and decided by majority;
+    when those answers fail (GOOD not good, BAD not bad, the two alike), one lie
+    may be to blame, so each is sent twice more and the majority decides:
+    evidence is bought where it is contradictory.
+
     Raises:
         BaselineError: an end does not behave as its side should.
     """
-    plan = run.plan
-    await run.judge.calibrate(plan.good, plan.bad, times=run.options.baseline_repeats)
+    plan, judge, explicit = run.plan, run.judge, run.options.baseline_repeats
+    times = judge.repeat if explicit is None else explicit
+    try:
+        doubts = await judge.calibrate(plan.good, plan.bad, times=times, majority=explicit is None)
+    except BaselineError:
+        left = judge.budget.left
+        if explicit is not None or (left is not None and left < 2 * (times + 2)):
+            raise
+        times += 2
+        doubts = await judge.calibrate(plan.good, plan.bad, times=times, majority=True)
+        doubts = doubts or (f"the baselines failed when sent once each and passed when sent {times} times",)
     known: dict[Config, Outcome] = {}
     base = plan.mode.base_outcome
     for config, expected in ((frozenset(), base), (plan.space.everything, base.opposite)):
         document = plan.apply(config)
         if document != (plan.bad if expected is Outcome.BAD else plan.good):
-            outcome = (await run.judge.votes(document, role=Role.CANDIDATE, times=run.judge.repeat)).majority
+            outcome = (await judge.votes(document, role=Role.CANDIDATE, times=judge.repeat)).majority
             if outcome is not expected:
                 raise BaselineError(f"with --ignore, the {expected} end of the search is {outcome}, not {expected}")
         known[config] = expected
-    return Baselines(known)
+    return Baselines(known, doubts=doubts, sends=times)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,24 +142,34 @@ class Searched:
     stats: SearchStats
     #: Candidates judged GOOD, BAD and UNRESOLVED.
     counts: dict[Outcome, int]
-    #: The outcome of every configuration the search knew at its end (the baselines' included).
+    #: Every outcome the search knew at its end, the baselines' included.
     known: Mapping[Config, Outcome] = field(default_factory=dict)
+    #: The votes of each candidate this search sent (``--repeat`` of them each).
+    votes: Mapping[Config, tuple[Outcome, ...]] = field(default_factory=dict)
+    #: The baselines it started from.
+    baselines: Baselines | None = None
 
 
-async def search(run: Run, baselines: Baselines) -> Searched:
-    """Drive the core over the plan's space until it is done, the budget is spent, or the run stops."""
+async def search(run: Run, baselines: Baselines, *, known: Mapping[Config, Outcome] | None = None) -> Searched:
+    """Drive the core over the plan's space until it is done, the budget is spent, or the run stops.
+
+    ``known`` replaces the baselines' outcomes as what the core starts from
+    (the verification searches again with the answers it corrected).
+    """
     plan, judge = run.plan, run.judge
     left = judge.budget.left
     search = Search(
         plan.mode.strategy(plan.space),
-        known=baselines.known,
+        known=baselines.known if known is None else known,
         max_calls=None if left is None else max(0, (left - judge.verification_reserve) // judge.repeat),
     )
     counts = dict.fromkeys(Outcome, 0)
+    votes: dict[Config, tuple[Outcome, ...]] = {}
 
     async def evaluate(candidate: Candidate) -> Outcome:
-        votes = await judge.votes(plan.apply(candidate.config), role=Role.CANDIDATE, times=judge.repeat)
-        return votes.majority
+        judged = await judge.votes(plan.apply(candidate.config), role=Role.CANDIDATE, times=judge.repeat)
+        votes[candidate.config] = judged.outcomes
+        return judged.majority
 
     def on_outcome(candidate: Candidate, outcome: Outcome) -> None:
         counts[outcome] += 1
@@ -155,5 +184,6 @@ async def search(run: Run, baselines: Baselines) -> Searched:
         grace=run.options.timeout, deadline=run.options.max_time, allowed=judge.allowed,
     )
     return Searched(
-        best=search.best, state=search.state, halt=halt, stats=search.stats, counts=counts, known=dict(search.known)
+        best=search.best, state=search.state, halt=halt, stats=search.stats, counts=counts,
+        known=dict(search.known), votes=votes, baselines=baselines,
     )

@@ -66,6 +66,11 @@ class Result:
     warnings: tuple[str, ...] = field(default=())
     #: How good and bad answers were told apart ("status 200 vs 422", "GraphQL errors", "body signature").
     oracle: str | None = None
+    #: Why the verification sent as many requests as it did (``stats.verification``): "consistent",
+    #: "contradictory", "corrected", "unfinished" or "none" (docs/design.md, "Verification").
+    verification: str = "none"
+    #: What made the evidence contradictory, in words (empty when every answer agreed).
+    doubts: tuple[str, ...] = field(default=())
 
     def to_json(self, *, redact: bool = True) -> dict[str, Any]:
         """The result as the documented JSON object (``--json``)."""

@@ -96,7 +96,7 @@ async def abisect(
     backoff: float = 0.5,
     rate: float | None = None,
     repeat: int = 1,
-    baseline_repeats: int = 2,
+    baseline_repeats: int | None = None,
     follow_redirects: bool = False,
     ignore: Sequence[str] = (),
     prepare: Prepare | None = None,
@@ -127,7 +127,8 @@ async def abisect(
             and a longer ``Retry-After`` wins.
         rate: requests per second at most.
         repeat: judge every candidate by this many sends (majority; a tie is unresolved).
-        baseline_repeats: send each baseline this many times to learn what varies.
+        baseline_repeats: send each baseline this many times to learn what varies (all must agree);
+            by default ``repeat`` times, by majority, and more only when they disagree.
         follow_redirects: follow redirects instead of judging them (credentials stay on their origin).
         ignore: JSON pointers whose changes are taken from BAD and never varied.
         prepare: hook applied to each candidate document before sending.

@@ -1,6 +1,14 @@
 """End-to-end benchmark: cases against a loopback uvicorn server with added latency.
 
     python tests/bench/cases.py [--latency-ms 20] [--cases billing-header large-body official-client-stream]
+    python tests/bench/cases.py --overhead-only      # just the request split below
+
+After the timing table it prints the *overhead* table: every case in cases/,
+run in-process (``app=``, a consistent server), with its requests split into
+baselines, search and verification at ``-j 1`` and its rounds at ``-j 1`` and
+``-j 8``, beside the figures before evidence-driven verification ("today"): the non-search requests
+must be at most 4 when the answer has one change (``c``), at most ``3 + c``
+otherwise, and ``-j 8`` must take at most 8 rounds.
 
 For each case and each -j it prints requests sent, rounds, wall time, the
 client's CPU time (everything in this process, the HTTP client included) per
@@ -31,6 +39,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bisect"))
+sys.path.insert(0, str(ROOT))
 
 import reqbisect  # noqa: E402
 import reqbisect.formats  # noqa: E402,F401  (imported up front: import time is not run time)
@@ -129,13 +138,69 @@ def stream_line(log: Path, seen: int) -> tuple[str, int]:
     )
 
 
+#: The figures before evidence-driven verification (requests, baselines, verification, rounds at -j 8).
+TODAY = {
+    "login-form": (12, 4, 5, 2), "cookie-jar": (15, 4, 5, 4), "waf-header": (15, 4, 5, 4),
+    "deep-messages": (16, 4, 5, 4), "large-body": (19, 4, 5, 6), "billing-header": (31, 4, 8, 12),
+    "version-unlock": (38, 4, 11, 12),
+}
+
+
+def overhead_table(cases: list[str]) -> bool:
+    """Print the request split per case (module docstring); True when every target holds."""
+    from reqbisect.hooks import load_hook
+    from tests.conftest import load_case_app
+
+    header = (
+        f"{'case':<16}{'changes':>8}{'c':>3}{'requests':>9}{'base':>6}{'search':>8}{'verif':>7}{'why':>12}"
+        f"{'rounds j1':>10}{'j8':>4}{'req j8':>8}   today: req base verif j8   ok"
+    )
+    print()
+    print("overhead at -j 1 (in-process, consistent server)")
+    print(header)
+    print("-" * len(header))
+    every = True
+    for name in cases:
+        folder = ROOT / "cases" / name
+        expected = __import__("json").loads((folder / "expected.json").read_text())
+        hook = load_hook(f"{folder}/{expected['hook']}") if expected.get("hook") else None
+        good, bad = next(folder.glob("good.*")), next(folder.glob("bad.*"))
+        runs = {
+            jobs: reqbisect.bisect(good, bad, app=load_case_app(name), concurrency=jobs, prepare=hook)
+            for jobs in (1, 8)
+        }
+        one, eight = runs[1], runs[8]
+        s = one.stats
+        searched = s.candidates - s.cancelled
+        base = s.requests - searched - s.verification
+        c = len(reqbisect.diff(one.minimal_bad, one.minimal_good).changes)  # changes in the answer
+        ok = (
+            one.patch == expected["patch"] == eight.patch
+            and base + s.verification <= (4 if c == 1 else 3 + c)
+            and eight.stats.rounds <= 8
+            and eight.stats.requests <= 2 * s.requests
+        )
+        every &= ok
+        today = TODAY.get(name)
+        before = f"{today[0]:>4}{today[1]:>5}{today[2]:>6}{today[3]:>4}" if today else f"{'-':>4}{'-':>5}{'-':>6}{'-':>4}"
+        print(
+            f"{name:<16}{one.changes:>8}{c:>3}{s.requests:>9}{base:>6}{searched:>8}{s.verification:>7}"
+            f"{one.verification:>12}{s.rounds:>10}{eight.stats.rounds:>4}{eight.stats.requests:>8}"
+            f"          {before}   {ok}"
+        )
+    return every
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--cases", nargs="+", default=["billing-header", "large-body", "official-client-stream"])
     parser.add_argument("--stream-seconds", type=float, default=3.0, help="How long a streamed good answer lasts.")
     parser.add_argument("--jobs", nargs="+", type=int, default=[1, 8])
+    parser.add_argument("--overhead-only", action="store_true", help="print only the overhead table")
     args = parser.parse_args()
+    if args.overhead_only:
+        sys.exit(0 if overhead_table(sorted(p.name for p in (ROOT / "cases").iterdir() if p.is_dir())) else 1)
     header = (
         f"{'case':<24}{'j':>3}{'changes':>9}{'requests':>10}{'rounds':>8}{'wall s':>9}"
         f"{'client CPU s':>14}{'CPU/cand ms':>13}{'core ms':>9}{'build ms':>10}{'engine/wall':>13}  ok"
@@ -177,6 +242,7 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=10)
+    sys.exit(0 if overhead_table(sorted(p.name for p in (ROOT / "cases").iterdir() if p.is_dir())) else 1)
 
 
 if __name__ == "__main__":

@@ -126,4 +126,9 @@ def result_to_json(
         },
         "warnings": [redactor.redact_text(warning) for warning in result.warnings],
         "oracle": redactor.redact_text(result.oracle) if result.oracle is not None else None,
+        "verification": {
+            "sends": stats.verification,
+            "reason": result.verification,
+            "doubts": [redactor.redact_text(doubt) for doubt in result.doubts],
+        },
     }
