@@ -11,7 +11,8 @@ where the evidence is thin or contradictory.
   baseline (GOOD in ``break``, BAD in ``fix``), sent fresh in this run already,
   and is sent again only on the contradictory path. Each single-change step away
   from the answer that no other answer corroborates is sent twice too (a lie
-  there would keep a change that is not needed).
+  there would keep a change that is not needed); so is a step that was unresolved,
+  when the answer has several patch ops (the result may have to warn about it).
   If every fresh answer agrees, the answer is confirmed: ``reason = "consistent"``.
 * **Contradictory**: anything else (a fresh answer that disagrees, two answers
   that contradict monotonicity, votes that split, baselines that did). Every
