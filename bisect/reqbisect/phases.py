@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import anyio
 
@@ -56,6 +56,12 @@ class Progress:
     size: int
     total: int
     elapsed: float
+    #: Rounds of the search so far (a round waits for the answers before it).
+    rounds: int = 0
+    #: The request budget (``--max-requests``), None without one.
+    limit: int | None = None
+    #: Pointers of the changes in the current best answer (names, never values).
+    best: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,16 +79,33 @@ class Run:
     warnings: tuple[str, ...] = ()
 
     def report(self, phase: Phase, *, in_flight: int = 0, counts: tuple[int, int, int] = (0, 0, 0),
-               size: int | None = None) -> None:
-        """Tell the progress callback where the run is."""
-        if self.progress is None:
+               size: int | None = None, rounds: int = 0, best: Best | None = None) -> None:
+        """Tell the progress callback where the run is.
+
+        Until the next report, every request reserved or sent re-sends this
+        snapshot with fresh request counts and time, so a display moves during
+        phases that report nothing else (the baselines, the verification).
+        """
+        progress = self.progress
+        if progress is None:
             return
         good, bad, unresolved = counts
-        self.progress(Progress(
-            phase=phase, requests=self.judge.budget.sent, in_flight=in_flight, good=good, bad=bad,
+        budget = self.judge.budget
+        answer = None if best is None else self.plan.mode.answer(best)
+        snapshot = Progress(
+            phase=phase, requests=budget.sent, in_flight=max(in_flight, budget.reserved), good=good, bad=bad,
             unresolved=unresolved, size=self.plan.space.size if size is None else size,
-            total=self.plan.space.size, elapsed=self.clock.now() - self.started,
-        ))
+            total=self.plan.space.size, elapsed=self.clock.now() - self.started, rounds=rounds,
+            limit=budget.limit, best=() if answer is None else tuple(self.plan.pointer(i) for i in sorted(answer)),
+        )
+        progress(snapshot)
+
+        def moved() -> None:
+            progress(replace(
+                snapshot, requests=budget.sent, in_flight=budget.reserved, elapsed=self.clock.now() - self.started
+            ))
+
+        budget.on_change = moved
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +168,7 @@ async def search(run: Run, baselines: Baselines) -> Searched:
         run.report(
             Phase.SEARCH, in_flight=len(search.in_flight),
             counts=(counts[Outcome.GOOD], counts[Outcome.BAD], counts[Outcome.UNRESOLVED]),
-            size=plan.mode.size(search.best),
+            size=plan.mode.size(search.best), rounds=search.stats.rounds, best=search.best,
         )
 
     halt = await drive(
