@@ -56,7 +56,15 @@ def log_command(journal: str, full: bool) -> None:
     )
     click.echo(f"journal {journal}: mode {mode}, started {when}; changes are applied to {base}")
     counts: dict[str, int] = {}
+    first: dict[str, int] = {}
+    sent = 0
     for number, (_, data) in enumerate(entries, start=1):
+        # The same first send again is the same bytes answered from the run's cache (repeats
+        # and re-checks are always sent afresh, reqbisect.judge).
+        key = str(data.get("key", ""))
+        again = first.setdefault(key, number) if key.endswith("#0") and data.get("role") != "verify" else number
+        cached = f" [same request as {again}: answered from the cache, not sent again]" if again != number else ""
+        sent += again == number
         outcome = str(data.get("outcome", "?"))
         counts[outcome] = counts.get(outcome, 0) + 1
         at = data.get("t")
@@ -68,7 +76,12 @@ def log_command(journal: str, full: bool) -> None:
         role = _ROLES.get(str(data.get("role", "candidate")), str(data.get("role")))
         click.echo(
             f"{number:>4}. {offset:>9}  {role}: {outcome} ({answer}{took}); "
-            f"{_changes(data, base=base, full=full, shown=6)}"
+            f"{_changes(data, base=base, full=full, shown=6)}{cached}"
         )
     total = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
-    click.echo(f"{plural(len(entries), 'request')} recorded" + (f": {total}" if total else ""))
+    repeated = len(entries) - sent
+    click.echo(
+        f"{plural(sent, 'request')} sent and answered"
+        + (f", {repeated} more answered from the cache" if repeated else "")
+        + (f"; outcomes: {total}" if total else "")
+    )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import anyio
 
@@ -77,9 +77,11 @@ class Run:
     progress: Callable[[Progress], None] | None = None
     #: Said about the inputs before the run (a capture's oddities, an --ignore that matched nothing).
     warnings: tuple[str, ...] = ()
+    #: The latest progress snapshot (counts, rounds and the best answer carry over to the next phase).
+    shown: list[Progress] = field(default_factory=list)
 
-    def report(self, phase: Phase, *, in_flight: int = 0, counts: tuple[int, int, int] = (0, 0, 0),
-               size: int | None = None, rounds: int = 0, best: Best | None = None) -> None:
+    def report(self, phase: Phase, *, in_flight: int = 0, counts: tuple[int, int, int] | None = None,
+               size: int | None = None, rounds: int | None = None, best: Best | None = None) -> None:
         """Tell the progress callback where the run is.
 
         Until the next report, every request reserved or sent re-sends this
@@ -89,15 +91,19 @@ class Run:
         progress = self.progress
         if progress is None:
             return
-        good, bad, unresolved = counts
+        last = self.shown[-1] if self.shown else None
+        good, bad, unresolved = counts or ((last.good, last.bad, last.unresolved) if last else (0, 0, 0))
         budget = self.judge.budget
         answer = None if best is None else self.plan.mode.answer(best)
+        pointers = tuple(self.plan.pointer(i) for i in sorted(answer)) if answer is not None else None
         snapshot = Progress(
             phase=phase, requests=budget.sent, in_flight=max(in_flight, budget.reserved), good=good, bad=bad,
             unresolved=unresolved, size=self.plan.space.size if size is None else size,
-            total=self.plan.space.size, elapsed=self.clock.now() - self.started, rounds=rounds,
-            limit=budget.limit, best=() if answer is None else tuple(self.plan.pointer(i) for i in sorted(answer)),
+            total=self.plan.space.size, elapsed=self.clock.now() - self.started,
+            rounds=rounds if rounds is not None else (last.rounds if last else 0),
+            limit=budget.limit, best=pointers if pointers is not None else (last.best if last else ()),
         )
+        self.shown[:] = [snapshot]
         progress(snapshot)
 
         def moved() -> None:
