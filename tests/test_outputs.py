@@ -118,6 +118,6 @@ def test_an_existing_output_is_replaced_whole_and_a_new_one_is_not_left_empty(
     old.write_text("an older patch that is much longer than the new one " * 100)
     code, out, _ = run(good, bad, "-o", str(old))
     assert code == 0 and json.loads(old.read_text()) == json.loads(out)
-    # Swapped baselines end with exit 1 and nothing to write: the report file made by the check goes again.
+    # Swapped baselines end with exit 1 and no patch: the empty file the check made is removed again.
     code, _, _ = run(bad, good, "-o", str(tmp_path / "new.json"))
     assert code == 1 and not (tmp_path / "new.json").exists()

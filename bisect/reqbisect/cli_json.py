@@ -61,6 +61,7 @@ def json_command(
     good_doc, good_text = _read_json(good)
     bad_doc, bad_text = _read_json(bad)
     outputs = check_outputs({"--output": output}, inputs={"GOOD": good, "BAD": bad})
+    click.get_current_context().call_on_close(outputs.discard_unwritten)  # however the command ends
     if not diff(good_doc, bad_doc).changes:
         raise BaselineError("the two documents are equal; there is nothing to bisect")
     base, base_text = Mode(mode).base.pick((good, good_text), (bad, bad_text))
@@ -77,7 +78,6 @@ def json_command(
                     max_requests=max_requests, progress=display.callback,
                 )
         except BaselineError as exc:
-            outputs.discard_unwritten()
             slow = f"; {plural(test.tally.timed_out, 'test run')} timed out after {timeout:g}s" if timeout else ""
             raise BaselineError(
                 exc.message + (slow if test.tally.timed_out else ""), source="--test",
@@ -88,7 +88,6 @@ def json_command(
             result, code = exc.result, exc.exit_code
             echo_err(f"reqbisect: {exc.format_message()}")
             if result is None:
-                outputs.discard_unwritten()
                 return code
     if test.tally.timed_out and timeout:
         echo_err(
@@ -106,10 +105,7 @@ def json_command(
         f"{plural(result.changes, 'change')}; {plural(s.requests, 'test run')} ({s.cache_hits} cached, "
         f"{s.unresolved} unresolved), {plural(s.rounds, 'round')}, {s.seconds:.1f}s"
     )
-    try:
-        outputs.write("--output", patch_text + "\n")
-    finally:
-        outputs.discard_unwritten()
+    outputs.write("--output", patch_text + "\n")
     return code
 
 

@@ -132,6 +132,7 @@ def run_command(
     for pointer in unmatched_extra(redact_extra, (good_capture.document, bad_capture.document)):
         echo_err(f"reqbisect: --redact {pointer}: neither GOOD nor BAD has it, so it hides nothing")
     outputs = check_outputs({"--output": output, "--report": report}, inputs={"GOOD": good, "BAD": bad}, journal=journal)
+    click.get_current_context().call_on_close(outputs.discard_unwritten)  # however the command ends
     app_object = load_app(app) if app else None
     options = RunOptions(
         mode=Mode(mode), target=target, concurrency=concurrency, max_requests=max_requests, max_time=max_time,
@@ -148,18 +149,15 @@ def run_command(
     result: Result | None = None
     code = ExitCode.FOUND
     failure: ReqbisectError | None = None
-    try:
-        with ProgressDisplay(quiet=quiet) as display, warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                result = until_signal(
-                    abisect, good_capture, bad_capture, options=options, oracle=oracle, app=app_object,
-                    progress=display.callback, prepare=hook,
-                )
-            except (Inconclusive, BaselineError, Interrupted) as exc:
-                result, code, failure = exc.result, exc.exit_code, exc
-    finally:
-        outputs.discard_unwritten()
+    with ProgressDisplay(quiet=quiet) as display, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = until_signal(
+                abisect, good_capture, bad_capture, options=options, oracle=oracle, app=app_object,
+                progress=display.callback, prepare=hook,
+            )
+        except (Inconclusive, BaselineError, Interrupted) as exc:
+            result, code, failure = exc.result, exc.exit_code, exc
     redactor = _redactor(result, redact=not no_redact, extra=redact_extra, good=good_capture, bad=bad_capture)
     if failure is not None:
         # The message may quote a response that echoes a secret: redacted like everything else.
@@ -173,13 +171,9 @@ def run_command(
     for warning in result.warnings:
         if warning not in said:
             echo_err(f"reqbisect: {warning}")
-    try:
-        _emit(
-            result, as_json=as_json, outputs=outputs, redactor=redactor,
-            good=good_capture.document, bad=bad_capture.document,
-        )
-    finally:
-        outputs.discard_unwritten()
+    _emit(
+        result, as_json=as_json, outputs=outputs, redactor=redactor, good=good_capture.document, bad=bad_capture.document
+    )
     for message in journal_failures:
         echo_err(f"reqbisect: --journal: {message}; the run went on without it")
     return ExitCode.INPUT if journal_failures and code is ExitCode.FOUND else code
