@@ -196,7 +196,10 @@ def _confirm(
             baseline_repeats=options.baseline_repeats, singles=options.mode.target is not None,
         )
         options = replace(options, max_requests=max(bound.total, options.baseline_sends))
-        why = f"the search plan for these {plural(plan.space.size, 'change')} needs at most that for {bound.causes} culprits"
+        why = (
+            f"what the search plan over these {plural(plan.space.size, 'change')} needs when up to {bound.causes} "
+            "of them matter; the run never sends more"
+        )
     else:
         why = "--max-requests"
     limit = options.max_requests
@@ -214,7 +217,7 @@ def _confirm(
         )
     echo_err(f"reqbisect: {meaning}.")
     if not click.confirm(
-        f"Send up to {limit} {names} requests to {where} ({why}; the run stops there)?", err=True
+        f"Send up to {limit} {names} requests to {where} ({why})?", err=True
     ):
         raise InputError("cancelled; nothing was sent")
     return options
