@@ -27,7 +27,7 @@ from reqbisect.mode import Mode, Side
 from reqbisect.oracle import Reply, to_outcome
 from reqbisect.options import RunOptions
 from reqbisect.outcome import Outcome
-from reqbisect.phases import Run
+from reqbisect.phases import Progress, Run
 from reqbisect.pipeline import run
 from reqbisect.plan import make_plan
 from reqbisect.result import Result
@@ -92,6 +92,7 @@ async def abisect_documents(
     concurrency: int = 8,
     max_requests: int | None = None,
     stop: anyio.Event | None = None,
+    progress: Callable[[Progress], None] | None = None,
 ) -> Result:
     """Bisect any two JSON documents with ``test`` (document -> Outcome or bool; True is GOOD).
 
@@ -112,7 +113,9 @@ async def abisect_documents(
         raise BaselineError("the two documents are equal; there is nothing to bisect")
     clock = SystemClock()
     judge = DocumentJudge(test, Budget(max_requests))
-    context = Run(plan=plan, judge=judge, options=options, clock=clock, started=clock.now(), stop=stop)
+    context = Run(
+        plan=plan, judge=judge, options=options, clock=clock, started=clock.now(), stop=stop, progress=progress
+    )
     with first_error():
         return await run(context)
 

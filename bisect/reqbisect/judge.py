@@ -196,7 +196,10 @@ class RequestJudge:
         outcome = await call_oracle(self._oracle, reply, document)
         # Requests that got no answer (transport errors, rate limits) are left to resend.
         if self._journal is not None and reply.recorded is None and not reply.retryable:
-            await self._journal.record(Entry(key, outcome, reply.status, signature(reply, document).record, role))
+            await self._journal.record(
+                Entry(key, outcome, reply.status, signature(reply, document).record, role, elapsed=reply.elapsed),
+                document=document,
+            )
         return outcome
 
     async def votes(self, document: JSONValue, *, role: Role, times: int) -> Votes:

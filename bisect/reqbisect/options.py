@@ -42,10 +42,16 @@ class RunOptions:
     journal: Path | None = None
     resume: Path | None = None
     max_body: int = DEFAULT_MAX_BODY
+    #: Statuses retried like a transport error (``--retry-on``); 429 and 503 always are.
+    retry_on: frozenset[int] = frozenset({429, 503})
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "mode", Mode.of(self.mode))
         object.__setattr__(self, "ignore", tuple(self.ignore))
+        object.__setattr__(self, "retry_on", frozenset(self.retry_on) | {429, 503})
+        for status in self.retry_on:
+            if not 100 <= status <= 599:
+                raise InputError("not an HTTP status", source="--retry-on", got=str(status), expected="100..599")
         for name in ("journal", "resume"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, Path):

@@ -178,7 +178,8 @@ def _check_baseline(name: str, replies: Sequence[Reply]) -> None:
         raise BaselineError(
             f"{name} is flaky: sent {len(replies)} times it answered "
             + ", ".join(str(status) for status in statuses),
-            hint="use --good-if/--bad-if to say what counts, or --repeat N to take a majority",
+            hint="the server answers this request differently from one send to the next; "
+            "use --good-if/--bad-if to say which answers count as good (e.g. 'status < 400')",
         )
 
 
@@ -367,7 +368,22 @@ class Expression:
         return bool(_body_names(self.source))
 
     def holds(self, reply: Reply) -> bool | None:
-        """True or False, or None when the expression fails on this reply."""
+        """True or False, or None when the expression fails on this reply (:meth:`failure` says why)."""
+        try:
+            return self._evaluate(reply)
+        except Exception:  # the user's expression on an unexpected body
+            return None
+
+    def failure(self, reply: Reply) -> str | None:
+        """Why the expression fails on ``reply``, with the expression and the answer; None when it does not."""
+        try:
+            self._evaluate(reply)
+        except Exception as exc:
+            detail = f"{type(exc).__name__} {exc}" if str(exc) else type(exc).__name__
+            return f"{self.option} {self.source!r} failed with {detail} on {reply.short()}"
+        return None
+
+    def _evaluate(self, reply: Reply) -> bool:
         names = {
             "status": reply.status,
             "headers": {key.lower(): value for key, value in reply.headers},
@@ -375,10 +391,7 @@ class Expression:
             "json": reply.json,
             "elapsed": reply.elapsed,
         }
-        try:
-            return bool(eval(self.code, {"__builtins__": _BUILTINS}, names))  # noqa: S307
-        except Exception:  # the user's expression on an unexpected body
-            return None
+        return bool(eval(self.code, {"__builtins__": _BUILTINS}, names))  # noqa: S307
 
 
 @functools.lru_cache(maxsize=64)
@@ -397,6 +410,14 @@ class ExpressionOracle:
     def reads_body(self, status: int, headers: tuple[tuple[str, str], ...]) -> bool:
         """Whether either expression names the body (``text`` or ``json``)."""
         return any(expression.reads_body for expression in (self.good_if, self.bad_if) if expression is not None)
+
+    def failure(self, reply: Reply) -> str | None:
+        """Why an expression fails on ``reply`` (None when both evaluate), for messages."""
+        for expression in (self.good_if, self.bad_if):
+            why = expression.failure(reply) if expression is not None and reply.error is None else None
+            if why is not None:
+                return why
+        return None
 
     def __call__(self, reply: Reply, document: Document) -> Outcome:
         if reply.error is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import anyio
 
@@ -56,6 +56,12 @@ class Progress:
     size: int
     total: int
     elapsed: float
+    #: Rounds of the search so far (a round waits for the answers before it).
+    rounds: int = 0
+    #: The request budget (``--max-requests``), None without one.
+    limit: int | None = None
+    #: Pointers of the changes in the current best answer (names, never values).
+    best: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,18 +77,41 @@ class Run:
     progress: Callable[[Progress], None] | None = None
     #: Said about the inputs before the run (a capture's oddities, an --ignore that matched nothing).
     warnings: tuple[str, ...] = ()
+    #: The latest progress snapshot (counts, rounds and the best answer carry over to the next phase).
+    shown: list[Progress] = field(default_factory=list)
 
-    def report(self, phase: Phase, *, in_flight: int = 0, counts: tuple[int, int, int] = (0, 0, 0),
-               size: int | None = None) -> None:
-        """Tell the progress callback where the run is."""
-        if self.progress is None:
+    def report(self, phase: Phase, *, in_flight: int = 0, counts: tuple[int, int, int] | None = None,
+               size: int | None = None, rounds: int | None = None, best: Best | None = None) -> None:
+        """Tell the progress callback where the run is.
+
+        Until the next report, every request reserved or sent re-sends this
+        snapshot with fresh request counts and time, so a display moves during
+        phases that report nothing else (the baselines, the verification).
+        """
+        progress = self.progress
+        if progress is None:
             return
-        good, bad, unresolved = counts
-        self.progress(Progress(
-            phase=phase, requests=self.judge.budget.sent, in_flight=in_flight, good=good, bad=bad,
+        last = self.shown[-1] if self.shown else None
+        good, bad, unresolved = counts or ((last.good, last.bad, last.unresolved) if last else (0, 0, 0))
+        budget = self.judge.budget
+        answer = None if best is None else self.plan.mode.answer(best)
+        pointers = tuple(self.plan.pointer(i) for i in sorted(answer)) if answer is not None else None
+        snapshot = Progress(
+            phase=phase, requests=budget.sent, in_flight=max(in_flight, budget.reserved), good=good, bad=bad,
             unresolved=unresolved, size=self.plan.space.size if size is None else size,
             total=self.plan.space.size, elapsed=self.clock.now() - self.started,
-        ))
+            rounds=rounds if rounds is not None else (last.rounds if last else 0),
+            limit=budget.limit, best=pointers if pointers is not None else (last.best if last else ()),
+        )
+        self.shown[:] = [snapshot]
+        progress(snapshot)
+
+        def moved() -> None:
+            progress(replace(
+                snapshot, requests=budget.sent, in_flight=budget.reserved, elapsed=self.clock.now() - self.started
+            ))
+
+        budget.on_change = moved
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +205,7 @@ async def search(run: Run, baselines: Baselines, *, known: Mapping[Config, Outco
         run.report(
             Phase.SEARCH, in_flight=len(search.in_flight),
             counts=(counts[Outcome.GOOD], counts[Outcome.BAD], counts[Outcome.UNRESOLVED]),
-            size=plan.mode.size(search.best),
+            size=plan.mode.size(search.best), rounds=search.stats.rounds, best=search.best,
         )
 
     halt = await drive(

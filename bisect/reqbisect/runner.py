@@ -26,7 +26,7 @@ from reqbisect.driver import first_error, synchronous
 from reqbisect.errors import BaselineError, InputError
 from reqbisect.formats import load_request
 from reqbisect.hooks import Prepare
-from reqbisect.journal import Journal, Replay, read_journal
+from reqbisect.journal import Journal, Replay, changes_from, read_journal
 from reqbisect.judge import RequestJudge
 from reqbisect.mode import Mode
 from reqbisect.options import RunOptions
@@ -180,10 +180,13 @@ async def abisect(
         client=client, app=app, target=options.target, timeout=options.timeout,
         follow_redirects=10 if options.follow_redirects else 0, max_body=options.max_body,
     )
-    writer = Journal(options.journal, run=identity) if options.journal is not None else None
+    writer = (
+        Journal(options.journal, run=identity, describe=changes_from(options.mode.base.pick(good_doc, bad_doc)))
+        if options.journal is not None else None
+    )
     sender = Sender(
         transport, clock=clock, budget=Budget(options.max_requests), rate=options.rate, retries=options.retries,
-        backoff=options.backoff, concurrency=options.concurrency,
+        backoff=options.backoff, concurrency=options.concurrency, retry_on=options.retry_on,
     )
     captures = (good_capture, bad_capture)
     judge = RequestJudge(

@@ -85,6 +85,7 @@ class Sender:
         retries: extra attempts after a transport error, 429 or 503.
         backoff: first backoff delay in seconds; doubles per attempt.
         concurrency: requests on the wire at once at most (None: no limit).
+        retry_on: statuses retried like a transport error (429 and 503 by default).
     """
 
     def __init__(
@@ -98,6 +99,7 @@ class Sender:
         retries: int = 2,
         backoff: float = 0.5,
         concurrency: int | None = None,
+        retry_on: frozenset[int] = OVERLOAD,
     ) -> None:
         self._transport = transport
         # Held only while a request is on the wire, never across pacing or backoff sleeps.
@@ -107,6 +109,7 @@ class Sender:
         self._interval = 1.0 / rate if rate else 0.0
         self._next_slot = -math.inf
         self._retries = retries
+        self._retry_on = retry_on
         self._backoff = backoff
         # Seeded: jitter spreads retries out without making runs irreproducible.
         self._jitter = random.Random(0)
@@ -168,7 +171,8 @@ class Sender:
         while True:
             reply = await self._send_once(wire, reads_body)
             self._signal(reply)
-            if not reply.retryable or attempt >= self._retries:
+            retry = reply.retryable or reply.status in self._retry_on
+            if not retry or attempt >= self._retries:
                 return reply
             delay = self._backoff * (2**attempt) * (1.0 + 0.25 * self._jitter.random())
             hinted = _retry_after(reply)
