@@ -366,7 +366,7 @@ def test_json_timeout_says_timed_out(tmp_path: Path) -> None:
 
 
 async def test_retry_on_retries_those_statuses_with_the_same_backoff() -> None:
-    from reqbisect import BaselineError, abisect
+    from reqbisect import BaselineError, Inconclusive, abisect
     from reqbisect.options import RunOptions
 
     app = load_case_app("billing-header")
@@ -391,7 +391,9 @@ async def test_retry_on_retries_those_statuses_with_the_same_backoff() -> None:
         await app(scope, replay, send)
 
     good, bad = BILLING / "good.json", BILLING / "bad.json"
-    with pytest.raises(BaselineError):
+    # Without it, a 502 is an answer: the baselines' majority may still come through on
+    # re-sends, but every candidate's first answer is unresolved and nothing is found.
+    with pytest.raises((BaselineError, Inconclusive)):
         await abisect(good, bad, app=every_other_fails, options=RunOptions(backoff=0, concurrency=1))
     seen.clear()
     result = await abisect(

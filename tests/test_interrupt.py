@@ -351,7 +351,7 @@ def test_a_signal_during_the_re_verification_stops_at_once_with_the_answer_not_r
 
 async def test_resume_refuses_a_journal_judged_by_another_oracle(journal: Path) -> None:
     from reqbisect.errors import InputError
-    from reqbisect.oracle import Expression, ExpressionOracle
+    from reqbisect.expressions import Expression, ExpressionOracle
 
     name = "waf-header"
     good, bad = load_request(case_file(name, "good")), load_request(case_file(name, "bad"))

@@ -37,7 +37,8 @@ from jsonschema import Draft202012Validator
 import reqbisect
 from reqbisect.cli import cli
 from reqbisect.options import RunOptions
-from reqbisect.oracle import BodyRead, Expression, ExpressionOracle, SignatureOracle
+from reqbisect.expressions import Expression, ExpressionOracle
+from reqbisect.oracle import BodyRead, SignatureOracle
 from reqbisect.reading import read_all
 from reqbisect.report.json import result_to_json
 from reqbisect.report.markdown import render_markdown

@@ -22,8 +22,10 @@ __all__ = ["Bound", "Budget", "BudgetSpent", "Ticket", "plan_bound"]
 
 #: How many changes that matter the stated bound provides for (see :func:`plan_bound`).
 CAUSES = 2
-#: Requests in flight per committed question when splits are even (``search/engine.py``, "Why 0.34").
-SPECULATION = 3
+#: Requests per committed question with speculation at ``-j`` > 1: the engine's threshold
+#: (``search/engine.py``, "Why 0.34") keeps ``-j 8`` within twice the ``-j 1`` requests
+#: (``tests/bench/cases.py`` measures it per case).
+SPECULATION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +62,7 @@ def split_depth(space: Space) -> int:
 
 
 def plan_bound(
-    space: Space, *, concurrency: int, repeat: int = 1, baseline_repeats: int = 2, singles: bool = True
+    space: Space, *, concurrency: int, repeat: int = 1, baseline_repeats: int = 1, singles: bool = True
 ) -> Bound:
     """The requests a run over ``space`` needs when at most :data:`CAUSES` changes matter.
 
@@ -72,9 +74,11 @@ def plan_bound(
     committed path is ``c * (D + 3) + 1`` questions, each judged ``repeat``
     times. With ``concurrency > 1`` the engine sends speculative candidates,
     at most :data:`SPECULATION` per committed question when splits are even.
-    The baselines are GOOD and BAD ``baseline_repeats`` times each; the
-    verification sends the two ends ``max(2, repeat)`` times each and (with
-    ``singles``, in ``fix``/``break``) one step per change of the answer.
+    The baselines are GOOD and BAD ``baseline_repeats`` times each; on a
+    consistent server the verification sends the answer's end of the pair
+    ``max(2, repeat)`` times (the other end is a baseline) and, with ``singles``
+    (``fix``/``break``), each single step away from it as often. A server that
+    contradicts itself makes the verification re-ask, past this bound.
 
     The bound is a promise the run keeps, not an estimate: the command line
     uses it as the request budget, so a search that needs more (more causes, a
@@ -82,7 +86,7 @@ def plan_bound(
     """
     committed = CAUSES * (split_depth(space) + 3) + 1
     search = min(SPECULATION, concurrency) * committed * repeat
-    verification = 2 * max(2, repeat) + (CAUSES * repeat if singles else 0)
+    verification = max(2, repeat) * (1 + (CAUSES if singles else 0))
     return Bound(baselines=2 * baseline_repeats, search=search, verification=verification, causes=CAUSES)
 
 

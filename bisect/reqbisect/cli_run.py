@@ -270,7 +270,7 @@ def _hint_hook(result: Result | None, hook: Prepare | None) -> None:
 
 def _explain_expression(result: Result | None, oracle: object, redactor: Redactor) -> None:
     """A --good-if/--bad-if that raised on a baseline answer: say so, with the expression and the answer."""
-    from reqbisect.oracle import ExpressionOracle
+    from reqbisect.expressions import ExpressionOracle
 
     if result is None or not isinstance(oracle, ExpressionOracle):
         return

@@ -1,4 +1,6 @@
-"""Judging responses: the baseline signature, ``--good-if``/``--bad-if``, callables.
+"""Judging responses: the reply, the baseline signature oracle, callables.
+
+``--good-if``/``--bad-if`` expressions live in :mod:`reqbisect.expressions`.
 
 Default judgement (docs/design.md, "Outcomes"): a response is GOOD when it has GOOD's
 status, BAD when it has BAD's status *and* fails the way BAD did (its
@@ -16,10 +18,7 @@ and known error shapes read for their stable parts) live in
 
 from __future__ import annotations
 
-import ast
-import builtins
 import enum
-import functools
 import inspect
 import json
 from collections.abc import Awaitable, Callable, Sequence
@@ -34,12 +33,10 @@ from reqbisect.signature import Signature, signature, signature_digest
 __all__ = [
     "OVERLOAD",
     "BodyRead",
-    "Expression",
     "Recorded",
     "Oracle",
     "Reply",
     "SignatureOracle",
-    "ExpressionOracle",
     "call_oracle",
     "describe_oracle",
     "informative",
@@ -309,128 +306,7 @@ def describe_oracle(oracle: object) -> str:
     """How ``oracle`` tells good from bad, in words, for the summary, the report and ``--json``."""
     if isinstance(oracle, SignatureOracle):
         return oracle.basis
-    if isinstance(oracle, ExpressionOracle):
-        said = [f"{e.option} {e.source}" for e in (oracle.good_if, oracle.bad_if) if e is not None]
-        return " and ".join(said)
     name = getattr(oracle, "description", None)
     if isinstance(name, str):
         return name
     return "the oracle given"
-
-
-# -- expressions -------------------------------------------------------------------
-
-_NAMES = ("status", "headers", "text", "json", "elapsed")
-_BUILTINS: dict[str, Any] = {
-    name: getattr(builtins, name)
-    for name in ("len", "int", "float", "str", "bool", "any", "all", "min", "max", "abs", "isinstance", "dict", "list")
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Expression:
-    """A Python expression over ``status``, ``headers``, ``text``, ``json`` and ``elapsed``."""
-
-    source: str
-    option: str
-    code: Any = field(repr=False, compare=False)
-
-    @classmethod
-    def parse(cls, source: str, *, option: str) -> Expression:
-        """Compile and check ``source``; raise :class:`InputError` naming ``option``.
-
-        Raises:
-            InputError: a syntax error, or a name that is not available.
-        """
-        try:
-            tree = ast.parse(source, mode="eval")
-        except SyntaxError as exc:
-            column = (exc.offset or 1)
-            raise InputError(
-                f"invalid expression: {exc.msg}", source=option, location=f"column {column}"
-            ) from None
-        bound = {node.arg for node in ast.walk(tree) if isinstance(node, ast.arg)}
-        allowed = set(_NAMES) | set(_BUILTINS) | bound
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Name) and node.id not in allowed:
-                raise InputError(
-                    f"name {node.id!r} is not defined",
-                    source=option,
-                    hint="available: " + ", ".join(_NAMES),
-                )
-            if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
-                raise InputError(f"attribute {node.attr!r} is not available", source=option)
-        return cls(source, option, compile(tree, option, "eval"))
-
-    @property
-    def reads_body(self) -> bool:
-        """Whether the expression names ``text`` or ``json`` (else the body is never read for it)."""
-        return bool(_body_names(self.source))
-
-    def holds(self, reply: Reply) -> bool | None:
-        """True or False, or None when the expression fails on this reply (:meth:`failure` says why)."""
-        try:
-            return self._evaluate(reply)
-        except Exception:  # the user's expression on an unexpected body
-            return None
-
-    def failure(self, reply: Reply) -> str | None:
-        """Why the expression fails on ``reply``, with the expression and the answer; None when it does not."""
-        try:
-            self._evaluate(reply)
-        except Exception as exc:
-            detail = f"{type(exc).__name__} {exc}" if str(exc) else type(exc).__name__
-            return f"{self.option} {self.source!r} failed with {detail} on {reply.short()}"
-        return None
-
-    def _evaluate(self, reply: Reply) -> bool:
-        names = {
-            "status": reply.status,
-            "headers": {key.lower(): value for key, value in reply.headers},
-            "text": reply.text,
-            "json": reply.json,
-            "elapsed": reply.elapsed,
-        }
-        return bool(eval(self.code, {"__builtins__": _BUILTINS}, names))  # noqa: S307
-
-
-@functools.lru_cache(maxsize=64)
-def _body_names(source: str) -> frozenset[str]:
-    names = {node.id for node in ast.walk(ast.parse(source, mode="eval")) if isinstance(node, ast.Name)}
-    return frozenset(names & {"text", "json"})
-
-
-@dataclass(frozen=True, slots=True)
-class ExpressionOracle:
-    """``--good-if`` and/or ``--bad-if``: the one given decides, the other is its negation."""
-
-    good_if: Expression | None
-    bad_if: Expression | None
-
-    def reads_body(self, status: int, headers: tuple[tuple[str, str], ...]) -> bool:
-        """Whether either expression names the body (``text`` or ``json``)."""
-        return any(expression.reads_body for expression in (self.good_if, self.bad_if) if expression is not None)
-
-    def failure(self, reply: Reply) -> str | None:
-        """Why an expression fails on ``reply`` (None when both evaluate), for messages."""
-        for expression in (self.good_if, self.bad_if):
-            why = expression.failure(reply) if expression is not None and reply.error is None else None
-            if why is not None:
-                return why
-        return None
-
-    def __call__(self, reply: Reply, document: Document) -> Outcome:
-        if reply.error is not None:
-            return Outcome.UNRESOLVED
-        good = self.good_if.holds(reply) if self.good_if else None
-        bad = self.bad_if.holds(reply) if self.bad_if else None
-        if self.good_if and self.bad_if:
-            if good and not bad:
-                return Outcome.GOOD
-            if bad and not good:
-                return Outcome.BAD
-            return Outcome.UNRESOLVED
-        decided = good if self.good_if else (None if bad is None else not bad)
-        if decided is None:
-            return Outcome.UNRESOLVED
-        return Outcome.GOOD if decided else Outcome.BAD
