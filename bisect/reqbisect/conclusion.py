@@ -9,12 +9,15 @@ Result says why, and comes inside :class:`~reqbisect.errors.Inconclusive` (or
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from reqbisect.errors import Inconclusive, Interrupted
 from reqbisect.mode import Side
 from reqbisect.outcome import Outcome
 from reqbisect.phases import Baselines, Run, Searched
 from reqbisect.result import Result, Stats
 from reqbisect.search import State
+from reqbisect.shrink import Shrunk
 from reqbisect.verification import Verification
 
 __all__ = ["UNRESOLVED_LIMIT", "conclude", "failed_baselines", "stats"]
@@ -54,18 +57,33 @@ def failed_baselines(run: Run, reason: str) -> Result:
     )
 
 
-def conclude(run: Run, baselines: Baselines, searched: Searched, verification: Verification) -> Result:
-    """The Result of the run.
+def conclude(
+    run: Run, baselines: Baselines, searched: Searched, verification: Verification, shrunk: Shrunk | None = None
+) -> Result:
+    """The Result of the run; with ``shrunk``, the minimal requests are the shrunk pair when it was re-verified.
 
     Raises:
         Interrupted: the run was stopped; ``.result`` is the best so far, not re-verified.
         Inconclusive: the answer is not proven; ``.result`` says why.
     """
     plan, best = run.plan, searched.best
-    found = dict(
+    found: dict[str, object] = dict(
         patch=plan.patch(best), minimal_good=plan.apply(best.good), minimal_bad=plan.apply(best.bad),
         stats=stats(run, searched, verification),
     )
+    replies = {"reply_good": verification.reply_good, "reply_bad": verification.reply_bad}
+    if shrunk is not None:
+        found["stats"] = replace(stats(run, searched, verification), shrink=shrunk.record.requests)
+        if shrunk.good is not None:
+            found.update(minimal_good=shrunk.good, minimal_bad=shrunk.bad)
+            replies = {"reply_good": shrunk.reply_good, "reply_bad": shrunk.reply_bad}
+        found["shrink"] = shrunk.record
+        if shrunk.interrupted:
+            raise Interrupted(
+                "interrupted while shrinking; the minimal difference was found and verified, the requests are "
+                "not shrunk",
+                result=_result(run, outcome="found", verified=True, minimal=best.minimal, **replies, **found),
+            )
     if verification.interrupted:
         during = "during the re-verification; this answer was not re-verified" if searched.halt is None else (
             "; this is the best result so far"
@@ -96,8 +114,7 @@ def conclude(run: Run, baselines: Baselines, searched: Searched, verification: V
         verified=verification.verified,
         minimal=searched.state is State.DONE and best.minimal and not verification.flaky,
         reason=reason,
-        reply_good=verification.reply_good,
-        reply_bad=verification.reply_bad,
+        **replies,
         **found,
     )
     if reason is not None:

@@ -38,6 +38,8 @@ class RunOptions:
     ignore: tuple[str, ...] = field(default=())
     journal: Path | None = None
     resume: Path | None = None
+    #: After the answer is verified, take away what the minimal good and bad requests share.
+    shrink: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "mode", Mode.of(self.mode))

@@ -18,6 +18,7 @@ import anyio
 
 from reqbisect.driver import Halt, drive
 from reqbisect.errors import BaselineError
+from reqbisect.hooks import Prepare
 from reqbisect.journal import Role
 from reqbisect.judge import Judge
 from reqbisect.options import RunOptions
@@ -35,6 +36,8 @@ class Phase(str, enum.Enum):
     BASELINES = "baselines"
     SEARCH = "search"
     VERIFICATION = "verification"
+    #: ``--shrink``: taking away what the minimal good and bad requests share.
+    SHRINK = "shrink"
     CONCLUSION = "conclusion"
 
     def __repr__(self) -> str:
@@ -56,6 +59,8 @@ class Progress:
     size: int
     total: int
     elapsed: float
+    #: While shrinking: what is taken away so far, e.g. ``headers 21 → 3, body 114.0 KB → 0.4 KB``.
+    shrunk: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +76,11 @@ class Run:
     progress: Callable[[Progress], None] | None = None
     #: Said about the inputs before the run (a capture's oddities, an --ignore that matched nothing).
     warnings: tuple[str, ...] = ()
+    #: The ``--hook``, if any: ``--shrink`` keeps what it rewrites.
+    prepare: Prepare | None = None
 
     def report(self, phase: Phase, *, in_flight: int = 0, counts: tuple[int, int, int] = (0, 0, 0),
-               size: int | None = None) -> None:
+               size: int | None = None, total: int | None = None, shrunk: str | None = None) -> None:
         """Tell the progress callback where the run is."""
         if self.progress is None:
             return
@@ -81,7 +88,8 @@ class Run:
         self.progress(Progress(
             phase=phase, requests=self.judge.budget.sent, in_flight=in_flight, good=good, bad=bad,
             unresolved=unresolved, size=self.plan.space.size if size is None else size,
-            total=self.plan.space.size, elapsed=self.clock.now() - self.started,
+            total=self.plan.space.size if total is None else total, elapsed=self.clock.now() - self.started,
+            shrunk=shrunk,
         ))
 
 

@@ -100,6 +100,7 @@ async def abisect(
     prepare: Prepare | None = None,
     journal: str | Path | None = None,
     resume: str | Path | None = None,
+    shrink: bool = False,
     stop: anyio.Event | None = None,
     progress: Callable[[Progress], None] | None = None,
     clock: Clock | None = None,
@@ -130,6 +131,8 @@ async def abisect(
         prepare: hook applied to each candidate document before sending.
         journal: append every answered request to this file (JSON lines, fsynced).
         resume: replay this journal: what it answered is not sent again.
+        shrink: then take away what the minimal good and bad requests share, keeping both
+            outcomes and the patch (docs/design.md, "Shrink"); ``result.shrink`` says what it did.
         stop: when set, no new requests are sent; those in flight get ``timeout``
             seconds, then :class:`Interrupted` is raised with the best result so far.
         progress: called with a :class:`Progress` as the run goes.
@@ -154,6 +157,7 @@ async def abisect(
             baseline_repeats=baseline_repeats, follow_redirects=follow_redirects, ignore=tuple(ignore),
             journal=Path(journal) if journal is not None else None,
             resume=Path(resume) if resume is not None else None,
+            shrink=shrink,
         )
     clock = clock or SystemClock()
     good_capture, bad_capture = _capture(good, "GOOD"), _capture(bad, "BAD")
@@ -190,6 +194,7 @@ async def abisect(
     context = Run(
         plan=plan, judge=judge, options=options, clock=clock, started=clock.now(), stop=stop, progress=progress,
         warnings=warnings,
+        prepare=prepare,
     )
     try:
         with first_error():
