@@ -111,6 +111,8 @@ def _check_redact(values: tuple[str, ...]) -> tuple[str, ...]:
               help="Append every answered request to this file.")
 @click.option("--resume", type=click.Path(dir_okay=False), help="Replay a journal: send nothing it already answered.")
 @click.option("--yes", is_flag=True, help="Do not ask before sending non-idempotent requests.")
+@click.option("--shrink", is_flag=True,
+              help="Then take away what the minimal good and bad requests share (a repro for an issue).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 def run_command(
     good: str, bad: str, mode: str, good_if: str | None, bad_if: str | None, target: str | None,
@@ -119,6 +121,7 @@ def run_command(
     as_json: bool, no_redact: bool, redact_extra: tuple[str, ...], hook: Prepare | None, oracle_cmd: str | None,
     max_time: float | None, repeat: int, baseline_repeats: int, follow_redirects: bool, journal: str | None,
     resume: str | None, yes: bool, quiet: bool,
+    shrink: bool = False,
 ) -> ExitCode:
     """Find the smallest patch between GOOD and BAD that flips the server's answer."""
     from reqbisect.budget import default_limit
@@ -158,6 +161,7 @@ def run_command(
         timeout=timeout, retries=retries, rate=rate, repeat=repeat, baseline_repeats=baseline_repeats,
         follow_redirects=follow_redirects, ignore=ignore,
         journal=Path(journal) if journal else None, resume=Path(resume) if resume else None,
+        shrink=shrink,
     )
     if max_requests is not None and not quiet:
         echo_err(f"reqbisect: sending at most {max_requests} requests")
@@ -280,3 +284,5 @@ def _emit(
         f"{s.unresolved} unresolved), {plural(s.rounds, 'round')}, {s.seconds:.1f}s; "
         f"verified: {'yes' if result.verified else 'no'}"
     )
+    if result.shrink is not None:
+        echo_err(f"shrunk: {result.shrink.summary()}")

@@ -32,10 +32,12 @@ This module does no I/O and holds no state.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import jsonpatch
 
@@ -109,13 +111,20 @@ class ShrinkSpace:
         """The source with every part not in ``config`` taken away (``config`` is what is kept)."""
         removed: set[Location] = set()
         cuts: dict[Location, set[int]] = {}
+        parents = self.space.parents
         for index, node in enumerate(self.nodes):
-            if index in config:
-                continue
+            parent = parents[index]
+            if index in config or (parent is not None and parent not in config):
+                continue  # kept, or inside a part that is gone already
             removed.update(node.values)
             for location, token in node.tokens:
                 cuts.setdefault(location, set()).add(token)
-        touched = {loc[:depth] for loc in (*removed, *cuts) for depth in range(len(loc))}
+        touched: set[Location] = set()
+        for loc in (*removed, *cuts):
+            for depth in range(len(loc) - 1, -1, -1):
+                if loc[:depth] in touched:
+                    break
+                touched.add(loc[:depth])
         result = _rebuild(self.source, (), removed, cuts, touched, self.pieces)
         assert isinstance(result, dict)
         return result
@@ -124,10 +133,28 @@ class ShrinkSpace:
         """``(source', source' + patch)`` for ``config``, or None when the patch no longer applies."""
         source = self.apply(config)
         try:
-            target = jsonpatch.apply_patch(source, self.patch)
+            # The containers the patch changes are copied; the rest is shared with the source.
+            target = jsonpatch.apply_patch(_copied_along(source, self.patch), self.patch, in_place=True)
         except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException):
             return None
         return source, target
+
+
+def _copied_along(document: Document, patch: Patch) -> Document:
+    """A shallow copy of ``document`` whose containers on every patch path are copies too."""
+    top = dict(document)
+    for pointer in (op[key] for op in patch for key in ("path", "from") if key in op):
+        node: Any = top
+        for step in parse_pointer(pointer, source="patch")[:-1]:
+            key: str | int = int(step) if isinstance(node, list) and step.isdigit() else step
+            try:
+                child = node[key]
+            except (KeyError, IndexError, TypeError):
+                break
+            if isinstance(child, (dict, list)):
+                child = node[key] = copy.copy(child)
+            node = child
+    return top
 
 
 def _rebuild(

@@ -263,6 +263,7 @@ def _tried_section(result: Result) -> list[str]:
         f"- mode `{result.mode}`; verified: {'yes' if result.verified else 'no'}; "
         f"1-minimal: {'yes' if result.minimal else 'no'}",
     ]
+    lines += [f"- shrunk (`--shrink`): {_escape(result.shrink.summary())}"] if result.shrink is not None else []
     return ["## What was tried", "\n".join(lines)]
 
 
