@@ -14,9 +14,10 @@ Theory of operation:
 * The same pure core minimises it: ``minimise`` with the target HELD, the outcome
   of a *pair test*. A pair test sends one side of the pair and, only when it kept
   its outcome, the other: a removal that breaks a side costs one request. The bad
-  side goes first until the good side has failed more often (which side a server
-  trips first depends on the order of its checks); the order changes what a test
-  costs, never its outcome. Anything but "bad stays bad and good
+  side goes first until the good side has failed more often after removals in the
+  same region (headers, cookies, body...: a server checks a session before a
+  payload, so which side trips first depends on where the removal is); the order
+  changes what a test costs, never its outcome. Anything but "bad stays bad and good
   stays good" is LOST and keeps the parts. ``-j`` keeps that many pair tests in
   flight, the core's speculation fills them, and answers are used in proposal
   order, so the shrunk pair does not depend on ``-j`` or timing.
@@ -125,7 +126,7 @@ class _PairTest:
                  deltas: tuple[dict[str, str], dict[str, str]]) -> None:
         self._run, self._space, self._source_is_bad, self._hook, self._deltas = run, space, source_is_bad, hook, deltas
         # Which side lost its outcome, so far: the side that fails more often is sent first.
-        self._failed = dict.fromkeys((Outcome.GOOD, Outcome.BAD), 0)
+        self._failed: dict[object, dict[Outcome, int]] = {}
 
     def pair(self, config: frozenset[int]) -> tuple[Document, Document] | None:
         """(good, bad) for ``config``, or None when the patch no longer applies."""
@@ -139,9 +140,18 @@ class _PairTest:
         # Two configurations may give the same pair (an emptied group); the sender's cache
         # answers the second one without a request.
         pair = self.pair(candidate.config)
-        return LOST if pair is None else await self._test(*pair)
+        return LOST if pair is None else await self._test(*pair, region=self._region(candidate.config))
 
-    async def _test(self, good: Document, bad: Document) -> Outcome:
+    def _region(self, config: frozenset[int]) -> object:
+        """Where the newest removal is (``headers``, ``body``, ...): servers check one region before another."""
+        space = self._space.space
+        for index in range(space.size - 1, -1, -1):
+            parent = space.parents[index]
+            if index not in config and (parent is None or parent in config):
+                return space.paths[index][0]
+        return None
+
+    async def _test(self, good: Document, bad: Document, *, region: object) -> Outcome:
         from reqbisect.document import validate_document
 
         try:
@@ -157,12 +167,13 @@ class _PairTest:
                     return LOST
         judge = self._run.judge
         sides = [(bad, Outcome.BAD), (good, Outcome.GOOD)]
-        if self._failed[Outcome.GOOD] > self._failed[Outcome.BAD]:
+        failed = self._failed.setdefault(region, dict.fromkeys((Outcome.GOOD, Outcome.BAD), 0))
+        if failed[Outcome.GOOD] > failed[Outcome.BAD]:
             sides.reverse()
         for document, outcome in sides:
             votes = await judge.votes(document, role=Role.CANDIDATE, times=judge.repeat)
             if votes.majority is not outcome:
-                self._failed[outcome] += 1
+                failed[outcome] += 1
                 return LOST
         return HELD
 

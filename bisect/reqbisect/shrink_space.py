@@ -36,7 +36,7 @@ import copy
 import json
 import math
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jsonpatch
@@ -54,6 +54,8 @@ __all__ = ["LONG", "MIN_TOKENISED", "ShrinkSpace", "document_key", "implied", "m
 MIN_TOKENISED = 8
 #: Strings at least this long are cut into tokens one by one; shorter ones may only be emptied.
 LONG = 64
+#: Objects (at one grouped path) with at least this many removable members get an "all members" part.
+MANY = 8
 #: The request document's members that hold parts.
 _SHRINKABLE = ("headers", "cookies", "query", "body", "body_base64")
 #: The shortest string cut or emptied, where it is not :data:`MIN_TOKENISED`: header and
@@ -78,8 +80,16 @@ class _Tokens:
         return "~"
 
 
+class _Members:
+    """The grouped path segment for "every member of this object"."""
+
+    def __repr__(self) -> str:
+        return "{}"
+
+
 _EVERY = _Every()
 _TOKENS = _Tokens()
+_MEMBERS = _Members()
 Grouped = tuple[object, ...]
 
 
@@ -192,6 +202,8 @@ class _Group:
     values: list[Location]
     tokens: list[tuple[Location, int]]
     children: dict[object, _Group]
+    #: Removable members of the objects at this path (for the "all members" part).
+    members: list[Location] = field(default_factory=list)
 
 
 def make_shrink_space(source: Document, patch: Patch, *, frozen: Iterable[str] = ()) -> ShrinkSpace:
@@ -273,6 +285,7 @@ def _collect(
     *,
     removable: bool = True,
     strings: float = MIN_TOKENISED,
+    container: _Group | None = None,
 ) -> None:
     """Record the parts at and under ``location`` (``depth`` levels down; -1: all the way)."""
     exact, above, highest = _relation(location, targets)
@@ -281,6 +294,8 @@ def _collect(
     grouped = _grouped(location)
     if removable and not above:
         _group(root, grouped).values.append(location)
+        if container is not None:
+            container.members.append(location)
     if isinstance(value, str) and len(value) >= strings and not _credential(location):
         split = tokenise(value, value) if len(value) >= LONG else None
         pieces[location] = tuple(split[0]) if split is not None else (value,)
@@ -295,9 +310,11 @@ def _collect(
         items = enumerate(value)
     else:
         return
+    members = _group(root, grouped) if isinstance(value, dict) else None
     for key, item in items:
         pinned = isinstance(key, int) and key < highest
-        _collect(item, (*location, key), depth - 1, targets, root, pieces, removable=not pinned, strings=strings)
+        _collect(item, (*location, key), depth - 1, targets, root, pieces, removable=not pinned, strings=strings,
+                 container=members)
 
 
 def _group(root: _Group, path: Grouped) -> _Group:
@@ -344,6 +361,14 @@ def _number(
         for single in singles:
             nodes.append(single)
             parents.append(index)
+    if len(group.members) >= MANY:
+        parent = next(
+            (index for index, locations in reversed(chain) if all(_under(loc, locations) for loc in group.members)),
+            None,
+        )
+        chain = [*chain, (len(nodes), frozenset(group.members))]
+        nodes.append(_Node((*path, _MEMBERS), values=tuple(group.members)))
+        parents.append(parent)
     for segment, child in group.children.items():
         _number(child, (*path, segment), chain, nodes, parents)
 
