@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -53,7 +54,7 @@ from reqbisect.phases import Phase, Run, Searched
 from reqbisect.pointer import format_pointer
 from reqbisect.result import Shrink, Size
 from reqbisect.search import Candidate, Search, State, minimise
-from reqbisect.shrink_space import ShrinkSpace, document_key, implied, make_shrink_space
+from reqbisect.shrink_space import ShrinkSpace, implied, make_shrink_space
 from reqbisect.wire import to_wire
 
 __all__ = ["Shrunk", "measure", "shrink"]
@@ -105,6 +106,10 @@ def _prepared(run: Run) -> Prepared | None:
     return call
 
 
+def _text(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def _delta(before: Document, after: Document) -> dict[str, str]:
     """What a hook changed: pointer -> the new value's text, per header/cookie/query name, else per member."""
     changed: dict[str, str] = {}
@@ -112,10 +117,10 @@ def _delta(before: Document, after: Document) -> dict[str, str]:
         a, b = before.get(key), after.get(key)
         if key in ("headers", "cookies", "query") and isinstance(a, dict) and isinstance(b, dict):
             for name in dict.fromkeys([*a, *b]):
-                if document_key([name in a, a.get(name)]) != document_key([name in b, b.get(name)]):
-                    changed[format_pointer([key, name])] = document_key([name in b, b.get(name)])
-        elif document_key([key in before, a]) != document_key([key in after, b]):
-            changed[format_pointer([key])] = document_key([key in after, b])
+                if _text([name in a, a.get(name)]) != _text([name in b, b.get(name)]):
+                    changed[format_pointer([key, name])] = _text([name in b, b.get(name)])
+        elif _text([key in before, a]) != _text([key in after, b]):
+            changed[format_pointer([key])] = _text([key in after, b])
     return changed
 
 

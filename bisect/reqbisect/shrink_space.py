@@ -33,7 +33,6 @@ This module does no I/O and holds no state.
 from __future__ import annotations
 
 import copy
-import json
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -48,7 +47,7 @@ from reqbisect.search import Ask, Config, Outcome, Space, Step
 from reqbisect.secret_names import is_secret_name
 from reqbisect.tokens import tokenise
 
-__all__ = ["LONG", "MIN_TOKENISED", "ShrinkSpace", "document_key", "implied", "make_shrink_space"]
+__all__ = ["LONG", "MANY", "MIN_TOKENISED", "ShrinkSpace", "implied", "make_shrink_space"]
 
 #: Strings shorter than this are kept whole (the savings would not pay for the requests).
 MIN_TOKENISED = 8
@@ -375,11 +374,6 @@ def _number(
 
 def _under(location: Location, locations: frozenset[Location]) -> bool:
     return any(location[:depth] in locations for depth in range(len(location) + 1))
-
-
-def document_key(document: JSONValue) -> str:
-    """A canonical text of a document, to recognise one seen before."""
-    return json.dumps(document, sort_keys=False, ensure_ascii=False, separators=(",", ":"))
 
 
 def implied(step: Step, lost: tuple[Config, ...] = ()) -> Step:
