@@ -281,7 +281,8 @@ def test_json_result_fields() -> None:
     assert data["responses"]["minimal_bad"]["status"] == 400
     assert data["responses"]["minimal_bad"]["body_size"] == len(BAD_REPLY.body)
     assert data["stats"] == {"requests": 11, "cache_hits": 2, "unresolved": 0, "rounds": 3, "seconds": 0.42,
-                             "candidates": 12, "cancelled": 1, "verification": 2}
+                             "candidates": 12, "cancelled": 1, "verification": 2,
+                             "shrink": 0}
     failed = result_to_json(baselines_failed())
     assert failed["reason"] == 'the baselines did not reproduce: GOOD got 400 "Error", BAD got 400 "Error"'
 

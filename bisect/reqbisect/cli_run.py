@@ -126,6 +126,8 @@ def _check_redact(values: tuple[str, ...]) -> tuple[str, ...]:
               help="Append every answered request to this file.")
 @click.option("--resume", type=click.Path(dir_okay=False), help="Replay a journal: send nothing it already answered.")
 @click.option("--yes", is_flag=True, help="Do not ask before sending requests whose method is not safe (POST, PUT, PATCH, DELETE).")
+@click.option("--shrink", is_flag=True,
+              help="Then take away what the minimal good and bad requests share (a repro for an issue).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 def run_command(
     good: str, bad: str, mode: str, good_if: str | None, bad_if: str | None, target: str | None,
@@ -134,7 +136,7 @@ def run_command(
     as_json: bool, no_redact: bool, redact_extra: tuple[str, ...], hook: Prepare | None, oracle_cmd: str | None,
     max_body: int, max_time: float | None, repeat: int, baseline_repeats: int | None, follow_redirects: bool,
     journal: str | None,
-    resume: str | None, yes: bool, quiet: bool,
+    resume: str | None, yes: bool, shrink: bool, quiet: bool,
 ) -> ExitCode:
     """Find the smallest patch between GOOD and BAD that flips the server's answer."""
     from reqbisect.options import RunOptions
@@ -160,6 +162,7 @@ def run_command(
         journal=Path(journal) if journal else None, resume=Path(resume) if resume else None,
         max_body=max_body,
         retry_on=retry_on | frozenset({429, 503}),
+        shrink=shrink,
     )
     methods = {good_capture.document.get("method", "GET"), bad_capture.document.get("method", "GET")}
     if app_object is None and methods & NOT_SAFE:
@@ -352,5 +355,7 @@ def _emit(
         if result.oracle:
             minimal = "1-minimal under unresolved-counts-as-no-flip" if result.minimal else "not proven 1-minimal"
             echo_err(f"oracle: {redactor.redact_text(result.oracle)}; {minimal}")
+        if result.shrink is not None:
+            echo_err(f"shrunk: {result.shrink.summary()}")
         outputs.write("--output", patch_text + "\n")
     outputs.write("--report", render_markdown(result, redactor=redactor, good=good, bad=bad))

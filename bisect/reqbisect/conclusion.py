@@ -9,8 +9,8 @@ Result says why, and comes inside :class:`~reqbisect.errors.Inconclusive` (or
 
 from __future__ import annotations
 
-import dataclasses
 import re
+from dataclasses import replace
 
 from reqbisect.error_shapes import verdict
 from reqbisect.errors import Inconclusive, Interrupted
@@ -21,6 +21,7 @@ from reqbisect.outcome import Outcome
 from reqbisect.phases import Baselines, Run, Searched
 from reqbisect.result import Result, Stats
 from reqbisect.search import Config, State
+from reqbisect.shrink import Shrunk
 from reqbisect.verification import Verification
 
 __all__ = ["DOUBT_LIMIT", "UNRESOLVED_LIMIT", "conclude", "doubts", "failed_baselines", "stats", "suggest_expressions"]
@@ -67,8 +68,10 @@ def _baseline_reply(run: Run, baselines: Baselines, config: Config, side: Side) 
     return run.judge.baseline.get(side)
 
 
-def conclude(run: Run, baselines: Baselines, searched: Searched, verification: Verification) -> Result:
-    """The Result of the run.
+def conclude(
+    run: Run, baselines: Baselines, searched: Searched, verification: Verification, shrunk: Shrunk | None = None
+) -> Result:
+    """The Result of the run; with ``shrunk``, the minimal requests are the shrunk pair when it was re-verified.
 
     Raises:
         Interrupted: the run was stopped; ``.result`` is the best so far, not re-verified.
@@ -77,10 +80,26 @@ def conclude(run: Run, baselines: Baselines, searched: Searched, verification: V
     if verification.searched is not None:  # the verification searched again from corrected answers
         searched = verification.searched
     plan, best = run.plan, searched.best
-    found = dict(
+    found: dict[str, object] = dict(
         patch=plan.patch(best), minimal_good=plan.apply(best.good), minimal_bad=plan.apply(best.bad),
         stats=stats(run, searched, verification),
     )
+    replies = {
+        "reply_good": verification.reply_good or _baseline_reply(run, baselines, best.good, Side.GOOD),
+        "reply_bad": verification.reply_bad or _baseline_reply(run, baselines, best.bad, Side.BAD),
+    }
+    if shrunk is not None:
+        found["stats"] = replace(stats(run, searched, verification), shrink=shrunk.record.requests)
+        if shrunk.good is not None:
+            found.update(minimal_good=shrunk.good, minimal_bad=shrunk.bad)
+            replies = {"reply_good": shrunk.reply_good, "reply_bad": shrunk.reply_bad}
+        found["shrink"] = shrunk.record
+        if shrunk.interrupted:
+            raise Interrupted(
+                "interrupted while shrinking; the minimal difference was found and verified, the requests are "
+                "not shrunk",
+                result=_result(run, outcome="found", verified=True, minimal=best.minimal, **replies, **found),
+            )
     if verification.interrupted:
         during = "during the re-verification; this answer was not re-verified" if searched.halt is None else (
             "; this is the best result so far"
@@ -111,13 +130,12 @@ def conclude(run: Run, baselines: Baselines, searched: Searched, verification: V
         verified=verification.verified,
         minimal=searched.state is State.DONE and best.minimal and not verification.flaky,
         reason=reason,
-        reply_good=verification.reply_good or _baseline_reply(run, baselines, best.good, Side.GOOD),
-        reply_bad=verification.reply_bad or _baseline_reply(run, baselines, best.bad, Side.BAD),
         verification=verification.reason,
         doubts=verification.doubts,
+        **replies,
         **found,
     )
-    result = dataclasses.replace(result, warnings=result.warnings + doubts(run, searched, verification))
+    result = replace(result, warnings=result.warnings + doubts(run, searched, verification))
     if reason is not None:
         raise Inconclusive(reason, result=result)
     return result

@@ -44,6 +44,8 @@ class RunOptions:
     max_body: int = DEFAULT_MAX_BODY
     #: Statuses retried like a transport error (``--retry-on``); 429 and 503 always are.
     retry_on: frozenset[int] = frozenset({429, 503})
+    #: After the answer is verified, take away what the minimal good and bad requests share.
+    shrink: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "mode", Mode.of(self.mode))

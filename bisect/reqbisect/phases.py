@@ -18,6 +18,7 @@ import anyio
 
 from reqbisect.driver import Halt, drive
 from reqbisect.errors import BaselineError
+from reqbisect.hooks import Prepare
 from reqbisect.journal import Role
 from reqbisect.judge import Judge
 from reqbisect.options import RunOptions
@@ -35,6 +36,8 @@ class Phase(str, enum.Enum):
     BASELINES = "baselines"
     SEARCH = "search"
     VERIFICATION = "verification"
+    #: ``--shrink``: taking away what the minimal good and bad requests share.
+    SHRINK = "shrink"
     CONCLUSION = "conclusion"
 
     def __repr__(self) -> str:
@@ -62,6 +65,8 @@ class Progress:
     limit: int | None = None
     #: Pointers of the changes in the current best answer (names, never values).
     best: tuple[str, ...] = ()
+    #: While shrinking: what is taken away so far, e.g. ``headers 21 → 3, body 114.0 KB → 0.4 KB``.
+    shrunk: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +84,12 @@ class Run:
     warnings: tuple[str, ...] = ()
     #: The latest progress snapshot (counts, rounds and the best answer carry over to the next phase).
     shown: list[Progress] = field(default_factory=list)
+    #: The ``--hook``, if any: ``--shrink`` keeps what it rewrites.
+    prepare: Prepare | None = None
 
     def report(self, phase: Phase, *, in_flight: int = 0, counts: tuple[int, int, int] | None = None,
-               size: int | None = None, rounds: int | None = None, best: Best | None = None) -> None:
+               size: int | None = None, total: int | None = None, rounds: int | None = None,
+               best: Best | None = None, shrunk: str | None = None) -> None:
         """Tell the progress callback where the run is.
 
         Until the next report, every request reserved or sent re-sends this
@@ -99,9 +107,10 @@ class Run:
         snapshot = Progress(
             phase=phase, requests=budget.sent, in_flight=max(in_flight, budget.reserved), good=good, bad=bad,
             unresolved=unresolved, size=self.plan.space.size if size is None else size,
-            total=self.plan.space.size, elapsed=self.clock.now() - self.started,
+            total=self.plan.space.size if total is None else total, elapsed=self.clock.now() - self.started,
             rounds=rounds if rounds is not None else (last.rounds if last else 0),
             limit=budget.limit, best=pointers if pointers is not None else (last.best if last else ()),
+            shrunk=shrunk,
         )
         self.shown[:] = [snapshot]
         progress(snapshot)

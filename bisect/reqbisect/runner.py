@@ -103,6 +103,7 @@ async def abisect(
     journal: str | Path | None = None,
     resume: str | Path | None = None,
     max_body: int = DEFAULT_MAX_BODY,
+    shrink: bool = False,
     stop: anyio.Event | None = None,
     progress: Callable[[Progress], None] | None = None,
     clock: Clock | None = None,
@@ -136,6 +137,8 @@ async def abisect(
         resume: replay this journal: what it answered is not sent again.
         max_body: bytes of a response body read at most (after decoding); a body
             the oracle cannot use is not read at all (docs/design.md, "Reading answers").
+        shrink: then take away what the minimal good and bad requests share, keeping both
+            outcomes and the patch (docs/design.md, "Shrink"); ``result.shrink`` says what it did.
         stop: when set, no new requests are sent; those in flight get ``timeout``
             seconds, then :class:`Interrupted` is raised with the best result so far.
         progress: called with a :class:`Progress` as the run goes.
@@ -159,7 +162,7 @@ async def abisect(
             max_time=max_time, timeout=timeout, retries=retries, backoff=backoff, rate=rate, repeat=repeat,
             baseline_repeats=baseline_repeats, follow_redirects=follow_redirects, ignore=tuple(ignore),
             journal=Path(journal) if journal is not None else None,
-            resume=Path(resume) if resume is not None else None, max_body=max_body,
+            resume=Path(resume) if resume is not None else None, max_body=max_body, shrink=shrink,
         )
     clock = clock or SystemClock()
     good_capture, bad_capture = _capture(good, "GOOD"), _capture(bad, "BAD")
@@ -199,6 +202,7 @@ async def abisect(
     context = Run(
         plan=plan, judge=judge, options=options, clock=clock, started=clock.now(), stop=stop, progress=progress,
         warnings=warnings,
+        prepare=prepare,
     )
     try:
         with first_error():

@@ -21,6 +21,11 @@ wall time. The server runs in its own process.
 each run a line says how many good answers were streamed, how many bytes of
 them were sent before the client went away (0: closed at its headers), and
 for how long the longest one stayed open.
+
+Every run is made with ``--shrink``: ``requests`` is the run without the shrink,
+``shrink`` the extra requests shrinking cost (its re-verification included) and
+``x run`` their ratio; wall and CPU times include the shrink, ``ok`` also requires
+a re-verified shrunk pair. A case with a ``hook`` in expected.json runs with it.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 import reqbisect  # noqa: E402
 import reqbisect.formats  # noqa: E402,F401  (imported up front: import time is not run time)
 from reqbisect import judge  # noqa: E402
+from reqbisect.hooks import load_hook  # noqa: E402
 from reqbisect.plan import Plan  # noqa: E402
 from reqbisect.search import engine  # noqa: E402
 
@@ -203,7 +209,8 @@ def main() -> None:
         sys.exit(0 if overhead_table(sorted(p.name for p in (ROOT / "cases").iterdir() if p.is_dir())) else 1)
     header = (
         f"{'case':<24}{'j':>3}{'changes':>9}{'requests':>10}{'rounds':>8}{'wall s':>9}"
-        f"{'client CPU s':>14}{'CPU/cand ms':>13}{'core ms':>9}{'build ms':>10}{'engine/wall':>13}  ok"
+        f"{'client CPU s':>14}{'CPU/cand ms':>13}{'core ms':>9}{'build ms':>10}{'engine/wall':>13}"
+        f"{'shrink':>8}{'x run':>7}  ok"
     )
     httpx.AsyncClient()  # the first client pays for loading the CA bundle; not part of a run
     print(f"latency {args.latency_ms:g} ms per request, server in its own process")
@@ -221,20 +228,24 @@ def main() -> None:
         try:
             url = f"http://127.0.0.1:{port}"
             wait_until_up(url)
-            expected = __import__("json").loads((ROOT / "cases" / name / "expected.json").read_text())["patch"]
+            spec = __import__("json").loads((ROOT / "cases" / name / "expected.json").read_text())
+            expected = spec["patch"]
+            hook = load_hook(f"{ROOT / 'cases' / name}/{spec['hook']}") if "hook" in spec else None
             for jobs in args.jobs:
                 good = next((ROOT / "cases" / name).glob("good.*"))
                 bad = next((ROOT / "cases" / name).glob("bad.*"))
                 with CoreTimer() as core:
                     wall, cpu = time.perf_counter(), time.process_time()
-                    result = reqbisect.bisect(good, bad, target=url, concurrency=jobs)
+                    result = reqbisect.bisect(good, bad, target=url, concurrency=jobs, shrink=True, prepare=hook)
                     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
                 s = result.stats
+                shrunk = result.shrink is not None and result.shrink.verified
                 print(
-                    f"{name:<24}{jobs:>3}{result.changes:>9}{s.requests:>10}{s.rounds:>8}{wall:>9.2f}"
+                    f"{name:<24}{jobs:>3}{result.changes:>9}{s.requests - s.shrink:>10}{s.rounds:>8}{wall:>9.2f}"
                     f"{cpu:>14.3f}{1000 * cpu / max(1, s.candidates):>13.2f}{1000 * core.seconds:>9.1f}"
                     f"{1000 * core.building:>10.1f}{(core.seconds + core.building) / wall:>13.1%}"
-                    f"  {result.patch == expected}"
+                    f"{s.shrink:>8}{s.shrink / max(1, s.requests - s.shrink):>7.2f}"
+                    f"  {result.patch == expected and shrunk}"
                 )
                 if name == "official-client-stream":
                     line, seen = stream_line(log, seen)

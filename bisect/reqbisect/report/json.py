@@ -10,6 +10,7 @@ says which, because a redacted patch cannot be applied as it is.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from reqbisect.oracle import Reply, signature_digest
@@ -19,9 +20,9 @@ from reqbisect.report.redact import Redactor
 
 if TYPE_CHECKING:
     from reqbisect._types import Document
-    from reqbisect.result import Result
+    from reqbisect.result import Result, Shrink
 
-__all__ = ["BODY_LIMIT", "SCHEMA_VERSION", "reply_to_json", "result_reason", "result_to_json"]
+__all__ = ["BODY_LIMIT", "SCHEMA_VERSION", "reply_to_json", "result_reason", "result_to_json", "shrink_to_json"]
 
 #: The ``schema_version`` of the object; it changes when a key changes meaning.
 SCHEMA_VERSION = 1
@@ -123,6 +124,7 @@ def result_to_json(
             "candidates": stats.candidates,
             "cancelled": stats.cancelled,
             "verification": stats.verification,
+            "shrink": stats.shrink,
         },
         "warnings": [redactor.redact_text(warning) for warning in result.warnings],
         "oracle": redactor.redact_text(result.oracle) if result.oracle is not None else None,
@@ -131,4 +133,21 @@ def result_to_json(
             "reason": result.verification,
             "doubts": [redactor.redact_text(doubt) for doubt in result.doubts],
         },
+        "shrink": shrink_to_json(result.shrink),
+    }
+
+
+def shrink_to_json(shrink: Shrink | None) -> dict[str, Any] | None:
+    """The ``shrink`` object of the result: what ``--shrink`` took away, and what it cost."""
+    if shrink is None:
+        return None
+    return {
+        "summary": shrink.summary(),
+        "parts": shrink.parts,
+        "kept": shrink.kept,
+        "requests": shrink.requests,
+        "verified": shrink.verified,
+        "note": shrink.note,
+        "before": {"good": asdict(shrink.good_before), "bad": asdict(shrink.bad_before)},
+        "after": {"good": asdict(shrink.good_after), "bad": asdict(shrink.bad_after)},
     }

@@ -275,6 +275,7 @@ def _tried_section(result: Result) -> list[str]:
         f"1-minimal: {'yes' if result.minimal else 'no'}",
         *_oracle_lines(result),
     ]
+    lines += [f"- shrunk (`--shrink`): {_escape(result.shrink.summary())}"] if result.shrink is not None else []
     return ["## What was tried", "\n".join(lines)]
 
 
