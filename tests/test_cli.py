@@ -191,7 +191,10 @@ def test_python_m_over_a_real_server_counts_match(name: str) -> None:
     # sent once on a consistent server); no candidate is sent twice.
     duplicates = len(received) - len(set(received))
     assert duplicates == data["stats"]["verification"]
-    assert data["verification"] == {"sends": 2, "reason": "consistent", "doubts": []}
+    # The answer twice, and a single step only when no answer the search saw predicts it
+    # (which speculative answers arrived before the search ended depends on timing at -j 4).
+    assert data["verification"]["reason"] == "consistent" and data["verification"]["doubts"] == []
+    assert 2 <= data["verification"]["sends"] <= 4
     # Two candidates can make the same request (then it is sent once).
     assert len(set(received)) <= data["stats"]["candidates"] + 2
 

@@ -30,7 +30,7 @@ import reqbisect
 from reqbisect.cli import cli
 from reqbisect.diff import diff
 from reqbisect.errors import Interrupted
-from reqbisect.formats import dump
+from reqbisect.formats import dump, load_request
 from reqbisect.oracle import Reply, SignatureOracle
 from reqbisect.outcome import Outcome
 from reqbisect.phases import Phase, Progress
@@ -117,7 +117,9 @@ def _curl(command: str, home: Path) -> Reply:
 def test_the_shrunk_curl_commands_reproduce_with_real_curl(name: str, tmp_path: Path) -> None:
     result = shrunk(name)
     assert result.baseline_good is not None and result.baseline_bad is not None
-    oracle = SignatureOracle.learn([result.baseline_good], [result.baseline_bad])
+    # Learnt as the run learnt it: from the baselines' answers and the requests they echo.
+    captures = (load_request(case_file(name, "good")).document, load_request(case_file(name, "bad")).document)
+    oracle = SignatureOracle.learn([result.baseline_good], [result.baseline_bad], documents=captures)
     hook = case_hook(name)
     with serve(load_case_app(name)) as served:
         for document, want in ((result.minimal_good, Outcome.GOOD), (result.minimal_bad, Outcome.BAD)):
