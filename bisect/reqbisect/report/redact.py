@@ -14,6 +14,15 @@ Rules
   ``authorization``, ``PHPSESSID`` are; ``max_tokens``, ``token_type`` are not).
   ``--redact NAME`` adds names; ``--redact /json/pointer`` marks everything
   under that pointer.
+* **Credential positions.** Under a name that only *may* hold a credential
+  (``key``, ``x-tenant-key``, ``x-atlassian-token``: see
+  :func:`~reqbisect.secret_names.is_credential_position`) a value is secret only
+  when it looks like one (:func:`~.shapes.looks_like_credential`), so
+  ``{"project": {"key": "WID"}}`` and ``"key": "WID-50"`` stay readable.
+* **Keep.** ``--keep NAME`` and ``--keep /json/pointer`` exempt a place from the
+  name and position rules; ``--redact`` wins where both match, and values of a
+  known secret format (a JWT, ``sk-ant-...``) or already learned as secrets
+  elsewhere are still replaced there.
 * **By shape**, in every string and in free text: see :mod:`.shapes`.
 * **Known values.** Once a secret is learned, every occurrence of its value in
   any string or text is replaced too, in all its spellings: see
@@ -59,8 +68,8 @@ from reqbisect.report.placeholders import (
     label_of,
     outside_placeholders,
 )
-from reqbisect.report.shapes import redact_shapes
-from reqbisect.secret_names import is_secret_name
+from reqbisect.report.shapes import looks_like_credential, redact_shapes
+from reqbisect.secret_names import is_credential_position, is_secret_name
 
 if TYPE_CHECKING:
     from reqbisect.result import Result
@@ -70,8 +79,12 @@ __all__ = ["Redactor", "check_extra", "unmatched_extra"]
 _LEARN_FIRST = {"headers": 0, "cookies": 1, "query": 2, "body": 3}
 
 
-def check_extra(values: Iterable[str]) -> tuple[str, ...]:
-    """Validate ``--redact`` values: names, or JSON pointers starting with ``/``.
+#: How sure a place is to hold a secret: by name, a cookie (hidden in place), or only if it looks like one.
+_NAMED, _COOKIE, _POSITION = 2, 1, 0
+
+
+def check_extra(values: Iterable[str], *, option: str = "--redact") -> tuple[str, ...]:
+    """Validate ``--redact`` (or ``--keep``) values: names, or JSON pointers starting with ``/``.
 
     Raises:
         InputError: an empty name or the empty pointer ``/``.
@@ -81,7 +94,7 @@ def check_extra(values: Iterable[str]) -> tuple[str, ...]:
         if not value.strip() or value == "/":
             raise InputError(
                 "not a name or a JSON pointer",
-                source="--redact",
+                source=option,
                 expected="a name such as x-session or a JSON pointer such as /body/auth",
                 got=repr(value),
             )
@@ -96,6 +109,13 @@ def unmatched_extra(values: Iterable[str], documents: Iterable[JSONValue]) -> li
         value for value in values
         if value.startswith("/") and not any(resolve(doc, value)[0] for doc in documents)
     ]
+
+
+def _under(tokens: Sequence[str], pointer: Sequence[str]) -> bool:
+    """Whether ``tokens`` lie at or below ``pointer`` (header names compare without case)."""
+    return len(tokens) >= len(pointer) and all(
+        a == b or (pointer[0] == "headers" and a.lower() == b.lower()) for a, b in zip(pointer, tokens)
+    )
 
 
 def _looks_random(value: str) -> bool:
@@ -115,13 +135,16 @@ class Redactor:
             input unchanged; :meth:`is_secret` still answers.
         extra: more secret names (``x-session``) and JSON pointers (``/body/auth``),
             as given to ``--redact``.
+        keep: names and JSON pointers whose values stay readable (``--keep``; see the rules).
     """
 
-    def __init__(self, *, enabled: bool = True, extra: Iterable[str] = ()) -> None:
+    def __init__(self, *, enabled: bool = True, extra: Iterable[str] = (), keep: Iterable[str] = ()) -> None:
         self.enabled = enabled
-        extra = check_extra(extra)
+        extra, keep = check_extra(extra), check_extra(keep, option="--keep")
         self._names = frozenset(value.lower() for value in extra if not value.startswith("/"))
         self._pointers = tuple(parse_pointer(value) for value in extra if value.startswith("/"))
+        self._keep_names = frozenset(value.lower() for value in keep if not value.startswith("/"))
+        self._keep_pointers = tuple(parse_pointer(value) for value in keep if value.startswith("/"))
         self._placeholders = Placeholders()
 
     @classmethod
@@ -131,6 +154,7 @@ class Redactor:
         *,
         enabled: bool = True,
         extra: Iterable[str] = (),
+        keep: Iterable[str] = (),
         documents: Iterable[JSONValue] = (),
     ) -> Redactor:
         """A redactor that knows every secret of ``result``, numbered in a fixed order.
@@ -140,7 +164,7 @@ class Redactor:
         and the replies, so the same result always gets the same placeholders.
         Without a result (a run that failed before it had one) only ``documents`` are learned.
         """
-        redactor = cls(enabled=enabled, extra=extra)
+        redactor = cls(enabled=enabled, extra=extra, keep=keep)
         if result is None:
             for document in documents:
                 redactor.learn(document)
@@ -165,35 +189,56 @@ class Redactor:
     def _secret(self, name: str) -> bool:
         return name.lower() in self._names or is_secret_name(name)
 
-    def _classify(self, tokens: Sequence[str]) -> tuple[str, bool] | None:
-        """(label, strong) when the value at ``tokens`` is secret; strong unless merely a cookie."""
+    def _secret_pair(self, name: str, value: str) -> bool:
+        """Whether ``name=value`` in free text hides a secret (a pair's name is never kept)."""
+        return self._secret(name) or (is_credential_position(name) and looks_like_credential(value))
+
+    def _kept(self, tokens: Sequence[str]) -> bool:
+        named = tokens[1:2] if tokens[:1] in (("headers",), ("query",), ("cookies",)) else tokens
+        return any(_under(tokens, pointer) for pointer in self._keep_pointers) or any(
+            token.lower() in self._keep_names for token in named
+        )
+
+    def _classify(self, tokens: Sequence[str]) -> tuple[str, int] | None:
+        """(label, how sure) when the value at ``tokens`` may be secret: by name, as a cookie, or by position."""
         for pointer in self._pointers:
-            if len(tokens) >= len(pointer) and all(
-                a == b or (pointer[0] == "headers" and a.lower() == b.lower())
-                for a, b in zip(pointer, tokens)
-            ):
+            if _under(tokens, pointer):
                 named = [t for t in pointer if not t.isdigit()]
-                return label_of(named[-1] if named else "secret"), True
-        if not tokens:
+                return label_of(named[-1] if named else "secret"), _NAMED
+        if not tokens or self._kept(tokens):
             return None
         area = tokens[0]
         if area in ("headers", "query", "cookies"):
             if len(tokens) < 2:
                 return None
             if self._secret(tokens[1]):
-                return label_of(tokens[1]), True
-            return (label_of(tokens[1]), False) if area == "cookies" else None
+                return label_of(tokens[1]), _NAMED
+            if area == "cookies":
+                return label_of(tokens[1]), _COOKIE
+            return (label_of(tokens[1]), _POSITION) if is_credential_position(tokens[1]) else None
         if area in ("method", "url", "body_base64") and len(tokens) == 1:
             return None
         for token in reversed(tokens):
             if not token.isdigit() and self._secret(token):
-                return label_of(token), True
-        return None
+                return label_of(token), _NAMED
+        last = next((t for t in reversed(tokens) if not t.isdigit()), "")
+        return (label_of(last), _POSITION) if is_credential_position(last) else None
+
+    def _secret_at(self, tokens: Sequence[str], value: str) -> tuple[str, bool] | None:
+        """(label, searchable) when ``value`` at ``tokens`` is to be hidden."""
+        found = self._classify(tokens)
+        if found is None or not value.strip() or PLACEHOLDER.fullmatch(value):
+            return None
+        label, sure = found
+        if sure == _POSITION and not looks_like_credential(value):
+            return None
+        return label, sure != _COOKIE or _looks_random(value)
 
     def is_secret(self, where: str | Sequence[str]) -> bool:
         """Whether the value at a JSON pointer (or its tokens) is secret by name or by ``--redact``."""
         tokens = parse_pointer(where) if isinstance(where, str) else tuple(where)
-        return self._classify(tokens) is not None
+        found = self._classify(tokens)
+        return found is not None and found[1] != _POSITION
 
     # -- learning ----------------------------------------------------------------------
 
@@ -210,15 +255,14 @@ class Redactor:
                 self._learn_leaf(item, (*tokens, str(index)))
         elif isinstance(value, str):
             self._placeholders.note_existing(value)
-            secret = self._classify(tokens)
-            if secret is not None and value.strip() and not PLACEHOLDER.fullmatch(value):
-                label, strong = secret
-                self._placeholders.of(value, label, searchable=strong or _looks_random(value))
-            elif secret is None:
+            secret = self._secret_at(tokens, value)
+            if secret is not None:
+                self._placeholders.of(value, secret[0], searchable=secret[1])
+            elif not PLACEHOLDER.fullmatch(value):
                 self._scan(value)
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             secret = self._classify(tokens)
-            if secret is not None:
+            if secret is not None and secret[1] != _POSITION:
                 self._placeholders.of(json.dumps(value), secret[0])
 
     def learn(self, document: JSONValue, pointer: str = "") -> None:
@@ -242,16 +286,13 @@ class Redactor:
         if isinstance(value, str):
             if tokens == ("body_base64",) or (tokens[:1] == ("body",) and tokens[-1] == "content_base64"):
                 return self._redact_base64(value)  # a whole binary body, or one multipart part
-            secret = self._classify(tokens)
+            secret = self._secret_at(tokens, value)
             if secret is None:
                 return self.redact_text(value)
-            if not value.strip() or PLACEHOLDER.fullmatch(value):
-                return value
-            label, strong = secret
-            return self._placeholders.of(value, label, searchable=strong or _looks_random(value))
+            return self._placeholders.of(value, secret[0], searchable=secret[1])
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             secret = self._classify(tokens)
-            if secret is not None:
+            if secret is not None and secret[1] != _POSITION:
                 return self._placeholders.of(json.dumps(value), secret[0])
         return value
 
@@ -292,7 +333,7 @@ class Redactor:
         return self._placeholders.replace_bytes(data) if self.enabled else data
 
     def _scan(self, text: str) -> str:
-        return redact_shapes(text, self._placeholders, is_secret=self._secret)
+        return redact_shapes(text, self._placeholders, is_secret=self._secret_pair)
 
     def _replace_known(self, text: str) -> str:
         return outside_placeholders(text, self._placeholders.replace_known)
