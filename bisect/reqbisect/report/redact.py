@@ -234,6 +234,10 @@ class Redactor:
             return None
         return label, sure != _COOKIE or _looks_random(value)
 
+    def _label(self, tokens: Sequence[str]) -> str:
+        found = self._classify(tokens)
+        return found[0] if found is not None else "secret"
+
     def is_secret(self, where: str | Sequence[str]) -> bool:
         """Whether the value at a JSON pointer (or its tokens) is secret by name or by ``--redact``."""
         tokens = parse_pointer(where) if isinstance(where, str) else tuple(where)
@@ -261,9 +265,8 @@ class Redactor:
             elif not PLACEHOLDER.fullmatch(value):
                 self._scan(value)
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            secret = self._classify(tokens)
-            if secret is not None and secret[1] != _POSITION:
-                self._placeholders.of(json.dumps(value), secret[0])
+            if self.is_secret(tokens):
+                self._placeholders.of(json.dumps(value), self._label(tokens))
 
     def learn(self, document: JSONValue, pointer: str = "") -> None:
         """Learn the secrets of a document (or any JSON value found at ``pointer``)."""
@@ -291,9 +294,8 @@ class Redactor:
                 return self.redact_text(value)
             return self._placeholders.of(value, secret[0], searchable=secret[1])
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            secret = self._classify(tokens)
-            if secret is not None and secret[1] != _POSITION:
-                return self._placeholders.of(json.dumps(value), secret[0])
+            if self.is_secret(tokens):
+                return self._placeholders.of(json.dumps(value), self._label(tokens))
         return value
 
     def redact_value(self, value: Any, pointer: str = "") -> Any:
