@@ -9,15 +9,17 @@ Result says why, and comes inside :class:`~reqbisect.errors.Inconclusive` (or
 
 from __future__ import annotations
 
+from reqbisect._types import Patch
 from reqbisect.errors import Inconclusive, Interrupted
-from reqbisect.mode import Side
+from reqbisect.mode import Mode, Side
 from reqbisect.outcome import Outcome
 from reqbisect.phases import Baselines, Run, Searched
 from reqbisect.result import Result, Stats
 from reqbisect.search import State
+from reqbisect.search.alternatives import other_single_changes
 from reqbisect.verification import Verification
 
-__all__ = ["UNRESOLVED_LIMIT", "conclude", "failed_baselines", "stats"]
+__all__ = ["UNRESOLVED_LIMIT", "conclude", "failed_baselines", "other_fixes", "stats"]
 
 #: More unresolved candidates than this share of those judged make a run inconclusive.
 UNRESOLVED_LIMIT = 0.8
@@ -44,6 +46,15 @@ def _result(run: Run, **fields: object) -> Result:
         baseline_good=run.judge.baseline.get(Side.GOOD), baseline_bad=run.judge.baseline.get(Side.BAD),
         **fields,  # type: ignore[arg-type]
     )
+
+
+def other_fixes(run: Run, searched: Searched) -> tuple[Patch, ...]:
+    """In ``fix`` mode, the patches of other single changes the search saw fix BAD (nothing is sent)."""
+    plan = run.plan
+    if plan.mode is not Mode.FIX:
+        return ()
+    configs = other_single_changes(plan.space, searched.known, searched.best.good)
+    return tuple(plan.tree.patch(plan.changes(config)) for config in configs)
 
 
 def failed_baselines(run: Run, reason: str) -> Result:
@@ -98,6 +109,7 @@ def conclude(run: Run, baselines: Baselines, searched: Searched, verification: V
         reason=reason,
         reply_good=verification.reply_good,
         reply_bad=verification.reply_bad,
+        other_fixes=other_fixes(run, searched),
         **found,
     )
     if reason is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import anyio
 
@@ -123,6 +123,8 @@ class Searched:
     stats: SearchStats
     #: Candidates judged GOOD, BAD and UNRESOLVED.
     counts: dict[Outcome, int]
+    #: Every configuration whose outcome the search recorded (speculative answers included).
+    known: dict[Config, Outcome] = field(default_factory=dict)
 
 
 async def search(run: Run, baselines: Baselines) -> Searched:
@@ -152,4 +154,5 @@ async def search(run: Run, baselines: Baselines) -> Searched:
         search, evaluate, concurrency=run.options.concurrency, on_outcome=on_outcome, stop=run.stop,
         grace=run.options.timeout, deadline=run.options.max_time, allowed=judge.allowed,
     )
-    return Searched(best=search.best, state=search.state, halt=halt, stats=search.stats, counts=counts)
+    return Searched(best=search.best, state=search.state, halt=halt, stats=search.stats, counts=counts,
+                    known=dict(search.known))

@@ -64,6 +64,8 @@ class Result:
     reply_bad: Reply | None = None
     #: Warnings about the inputs (e.g. a HAR whose text and params disagree).
     warnings: tuple[str, ...] = field(default=())
+    #: In ``fix`` mode, other single changes the search saw fix BAD too (each a patch like ``patch``).
+    other_fixes: tuple[Patch, ...] = field(default=())
 
     def to_json(self, *, redact: bool = True) -> dict[str, Any]:
         """The result as the documented JSON object (``--json``)."""
