@@ -11,8 +11,9 @@ Rules
   under later, so a report still shows that the cookie a patch sets equals a
   header. Placeholders already present in the input are counted, so a new one
   never reuses their number.
-* **Derived values.** A credential with a scheme (``Bearer abc``) also teaches
-  the bare credential (``abc``); a ``Basic`` one also teaches its decoded
+* **Derived values.** A credential with a scheme (``Bearer abc``) is hidden as
+  ``Bearer <redacted:LABEL#N>``, the placeholder of the bare credential (``abc``),
+  so the scheme stays readable; a ``Basic`` one also teaches its decoded
   ``user:password`` and the password alone. They share the label.
 * **Known values.** A learned value is searched for in free text in all its
   spellings: raw, JSON-escaped, percent-encoded, shell-quoted, and their
@@ -143,19 +144,24 @@ class Placeholders:
         found = self._placeholders.get(value)
         if found is not None:
             return found
-        number = self._counts.get(label, 0) + 1
-        self._counts[label] = number
-        placeholder = self._placeholders[value] = f"<redacted:{label}#{number}>"
+        if PLACEHOLDER.search(value):  # already hidden (``Bearer <redacted:...>`` included)
+            return value
+        scheme = _SCHEME.fullmatch(value.strip())
+        if scheme is not None:
+            # The scheme stays readable (a server that wants "Bearer ..." still gets it from a repro).
+            credential = scheme.group(2)
+            placeholder = f"{scheme.group(1)} {self.of(credential, label, searchable=searchable)}"
+            if scheme.group(1).lower() == "basic":
+                self.learn_basic(credential, label)
+        else:
+            number = self._counts.get(label, 0) + 1
+            self._counts[label] = number
+            placeholder = f"<redacted:{label}#{number}>"
+        self._placeholders[value] = placeholder
         if searchable and len(value.strip()) >= 4 and value.lower() not in _LITERALS:
             for spelling in _spellings(value):
                 self._spelled.setdefault(spelling, placeholder)
             self._pattern = None
-        scheme = _SCHEME.fullmatch(value.strip())
-        if scheme is not None:
-            credential = scheme.group(2)
-            self.of(credential, label, searchable=searchable)
-            if scheme.group(1).lower() == "basic":
-                self.learn_basic(credential, label)
         return placeholder
 
     def learn_basic(self, credential: str, label: str) -> None:
