@@ -26,6 +26,7 @@ from a cross-origin hop costs little, and leaking a credential there costs a lot
 
 from __future__ import annotations
 
+import functools
 import re
 
 __all__ = ["is_credential_header", "is_credential_position", "is_secret_name"]
@@ -66,6 +67,7 @@ def _words(name: str) -> list[str]:
     return [word.lower() for part in _SPLIT.split(name) for word in _CAMEL.findall(part)]
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_name(name: str) -> bool:
     """Whether a header, cookie, query or body key name holds a secret (see the module rules)."""
     words = _words(name)
@@ -77,6 +79,7 @@ def is_secret_name(name: str) -> bool:
     return any(spelling in compact for spelling in _SECRET_SPELLINGS)
 
 
+@functools.lru_cache(maxsize=4096)
 def is_credential_position(name: str) -> bool:
     """Whether a value under ``name`` is a credential when it looks like one (see the module rules).
 

@@ -77,6 +77,8 @@ if TYPE_CHECKING:
 __all__ = ["Redactor", "check_extra", "unmatched_extra"]
 
 _LEARN_FIRST = {"headers": 0, "cookies": 1, "query": 2, "body": 3}
+#: Texts at least this long have their redaction remembered (until a new secret is learned).
+_CACHE_FROM = 256
 
 
 #: How sure a place is to hold a secret: by name, a cookie (hidden in place), or only if it looks like one.
@@ -146,6 +148,9 @@ class Redactor:
         self._keep_names = frozenset(value.lower() for value in keep if not value.startswith("/"))
         self._keep_pointers = tuple(parse_pointer(value) for value in keep if value.startswith("/"))
         self._placeholders = Placeholders()
+        self._scanned: dict[str, tuple[int, str]] = {}
+        self._classified: dict[tuple[str, ...], tuple[str, int] | None] = {}
+        self._redacted: dict[str, tuple[int, str]] = {}
 
     @classmethod
     def for_result(
@@ -201,6 +206,12 @@ class Redactor:
 
     def _classify(self, tokens: Sequence[str]) -> tuple[str, int] | None:
         """(label, how sure) when the value at ``tokens`` may be secret: by name, as a cookie, or by position."""
+        key = tuple(tokens)
+        if key not in self._classified:
+            self._classified[key] = self._classify_anew(key)
+        return self._classified[key]
+
+    def _classify_anew(self, tokens: tuple[str, ...]) -> tuple[str, int] | None:
         for pointer in self._pointers:
             if _under(tokens, pointer):
                 named = [t for t in pointer if not t.isdigit()]
@@ -335,7 +346,14 @@ class Redactor:
         return self._placeholders.replace_bytes(data) if self.enabled else data
 
     def _scan(self, text: str) -> str:
-        return redact_shapes(text, self._placeholders, is_secret=self._secret_pair)
+        # Reports redact the same long bodies several times; a text's answer holds until a secret is learned.
+        generation = len(self._placeholders.known)
+        cached = self._scanned.get(text)
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        scanned = redact_shapes(text, self._placeholders, is_secret=self._secret_pair)
+        self._scanned[text] = (len(self._placeholders.known), scanned)
+        return scanned
 
     def _replace_known(self, text: str) -> str:
         return outside_placeholders(text, self._placeholders.replace_known)
@@ -350,10 +368,17 @@ class Redactor:
         """
         if not self.enabled or not text:
             return text
+        cached = self._redacted.get(text)
+        if cached is not None and cached[0] == len(self._placeholders.known):
+            return cached[1]
+        original = text
         text = decode_placeholders(text)
         self._placeholders.note_existing(text)
         text = self._replace_known(text)
-        return self._replace_known(self._scan(text))
+        text = self._replace_known(self._scan(text))
+        if len(original) >= _CACHE_FROM:
+            self._redacted[original] = (len(self._placeholders.known), text)
+        return text
 
     def redact_reply(self, reply: Reply) -> Reply:
         """A reply whose headers, body and error message have their secrets replaced.

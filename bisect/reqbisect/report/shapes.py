@@ -94,8 +94,21 @@ def redact_shapes(text: str, placeholders: Placeholders, *, is_secret: Callable[
     return outside_placeholders(text, lambda stretch: _replace_formats(stretch, placeholders))
 
 
+#: Literals each format's matches hold (lower-cased), so that long text is only searched for formats it may hold.
+_HINTS = {
+    "private-key": ("-----begin",), "jwt": ("eyj",), "anthropic-key": ("sk-ant-",), "openai-key": ("sk-",),
+    "stripe-key": ("k_live_", "k_test_"), "github-token": ("gh", "github_pat_"), "gitlab-token": ("glpat-",),
+    "slack-token": ("xox",), "aws-key": ("akia", "asia"), "google-key": ("aiza",), "google-token": ("ya29.",),
+    "huggingface-token": ("hf_",), "npm-token": ("npm_",), "sendgrid-key": ("sg.",), "bearer": ("bearer",),
+    "url-password": ("://",),
+}
+
+
 def _replace_formats(text: str, placeholders: Placeholders) -> str:
+    lowered = text.lower()
     for label, pattern, group in _SHAPES:
+        if not any(hint in lowered for hint in _HINTS[label]):
+            continue
         def one(match: re.Match[str], label: str = label, group: int = group) -> str:
             secret = match.group(group)
             start, end = match.start(group) - match.start(), match.end(group) - match.start()
@@ -112,7 +125,7 @@ def _replace_formats(text: str, placeholders: Placeholders) -> str:
         placeholders.learn_basic(credential, "basic")
         return match.group(0).replace(credential, placeholder)
 
-    return _BASIC.sub(basic, text)
+    return _BASIC.sub(basic, text) if "basic" in lowered else text
 
 
 def _replace_pairs(text: str, placeholders: Placeholders, is_secret: Callable[[str, str], bool]) -> str:
