@@ -20,6 +20,7 @@ from reqbisect.formats.shell import quote
 from reqbisect.pointer import parse_pointer, resolve
 from reqbisect.report.markup import code, escape, fence, maybe_fold, size
 from reqbisect.report.patch import name_pointer, short_value
+from reqbisect.report.placeholders import truncate
 from reqbisect.wire import to_wire
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ __all__ = [
 
 #: Bytes of a request body shown inline in the report's curl command.
 INLINE_LIMIT = 4096
+#: Characters of a curl command shown in the report (its body aside).
+COMMAND_LIMIT = 4096
 _SHAPE_KEYS = 12
 
 
@@ -114,6 +117,9 @@ def request_block(
     names = file_names(side)
     large = body_size(document) > INLINE_LIMIT
     text = curl_script(document, redactor, body_file=names["body"] if large else None)
+    if len(text) > COMMAND_LIMIT:  # a huge header or URL: the command is cut, the file holds all of it
+        where = f"in {names['curl']}" if attached else "written by --report-dir"
+        text = f"{truncate(text, COMMAND_LIMIT)}\n# … cut at {COMMAND_LIMIT} of {len(text)} characters; the whole command is {where}"
     parts = [maybe_fold(f"{label} (curl command)", fence(text, "bash"), text)]
     if large:
         touched = _touched(document, patch, redactor)
