@@ -10,6 +10,7 @@ says which, because a redacted patch cannot be applied as it is.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from reqbisect.oracle import Reply, signature_digest
@@ -73,6 +74,7 @@ def result_to_json(
     redactor: Redactor | None = None,
     good: Document | None = None,
     bad: Document | None = None,
+    keep: Iterable[str] = (),
 ) -> dict[str, Any]:
     """The result as the documented JSON object (``--json``).
 
@@ -84,12 +86,13 @@ def result_to_json(
         good, bad: the original GOOD and BAD documents, when the caller has them:
             their secrets are learned too, and the summary can say how much of an
             added container the patch needs.
+        keep: names and JSON pointers whose values stay readable (``--keep``; without ``redactor``).
     """
     from reqbisect import __version__
 
     if redactor is None:
         documents = [doc for doc in (good, bad) if doc is not None]
-        redactor = Redactor.for_result(result, enabled=redact, documents=documents)
+        redactor = Redactor.for_result(result, enabled=redact, keep=keep, documents=documents)
     stats = result.stats
     found = result.outcome != "baselines-failed"
     return {

@@ -57,10 +57,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from reqbisect._types import JSONValue, Patch
-from reqbisect.errors import InputError
 from reqbisect.mode import Mode
 from reqbisect.oracle import Reply
-from reqbisect.pointer import format_pointer, parse_pointer, resolve
+from reqbisect.pointer import format_pointer, parse_pointer
+from reqbisect.report.places import COOKIE, POSITION, Places, check_extra, unmatched_extra
 from reqbisect.report.placeholders import (
     PLACEHOLDER,
     Placeholders,
@@ -69,7 +69,6 @@ from reqbisect.report.placeholders import (
     outside_placeholders,
 )
 from reqbisect.report.shapes import looks_like_credential, redact_shapes
-from reqbisect.secret_names import is_credential_position, is_secret_name
 
 if TYPE_CHECKING:
     from reqbisect.result import Result
@@ -79,45 +78,6 @@ __all__ = ["Redactor", "check_extra", "unmatched_extra"]
 _LEARN_FIRST = {"headers": 0, "cookies": 1, "query": 2, "body": 3}
 #: Texts at least this long have their redaction remembered (until a new secret is learned).
 _CACHE_FROM = 256
-
-
-#: How sure a place is to hold a secret: by name, a cookie (hidden in place), or only if it looks like one.
-_NAMED, _COOKIE, _POSITION = 2, 1, 0
-
-
-def check_extra(values: Iterable[str], *, option: str = "--redact") -> tuple[str, ...]:
-    """Validate ``--redact`` (or ``--keep``) values: names, or JSON pointers starting with ``/``.
-
-    Raises:
-        InputError: an empty name or the empty pointer ``/``.
-    """
-    checked = []
-    for value in values:
-        if not value.strip() or value == "/":
-            raise InputError(
-                "not a name or a JSON pointer",
-                source=option,
-                expected="a name such as x-session or a JSON pointer such as /body/auth",
-                got=repr(value),
-            )
-        checked.append(value)
-    return tuple(checked)
-
-
-def unmatched_extra(values: Iterable[str], documents: Iterable[JSONValue]) -> list[str]:
-    """The ``--redact`` pointers that lead nowhere in any of ``documents`` (most likely a typo)."""
-    documents = list(documents)
-    return [
-        value for value in values
-        if value.startswith("/") and not any(resolve(doc, value)[0] for doc in documents)
-    ]
-
-
-def _under(tokens: Sequence[str], pointer: Sequence[str]) -> bool:
-    """Whether ``tokens`` lie at or below ``pointer`` (header names compare without case)."""
-    return len(tokens) >= len(pointer) and all(
-        a == b or (pointer[0] == "headers" and a.lower() == b.lower()) for a, b in zip(pointer, tokens)
-    )
 
 
 def _looks_random(value: str) -> bool:
@@ -142,14 +102,9 @@ class Redactor:
 
     def __init__(self, *, enabled: bool = True, extra: Iterable[str] = (), keep: Iterable[str] = ()) -> None:
         self.enabled = enabled
-        extra, keep = check_extra(extra), check_extra(keep, option="--keep")
-        self._names = frozenset(value.lower() for value in extra if not value.startswith("/"))
-        self._pointers = tuple(parse_pointer(value) for value in extra if value.startswith("/"))
-        self._keep_names = frozenset(value.lower() for value in keep if not value.startswith("/"))
-        self._keep_pointers = tuple(parse_pointer(value) for value in keep if value.startswith("/"))
+        self._places = Places(extra=extra, keep=keep)
         self._placeholders = Placeholders()
         self._scanned: dict[str, tuple[int, str]] = {}
-        self._classified: dict[tuple[str, ...], tuple[str, int] | None] = {}
         self._redacted: dict[str, tuple[int, str]] = {}
 
     @classmethod
@@ -191,69 +146,21 @@ class Redactor:
         """Every secret value learned so far, mapped to its placeholder."""
         return self._placeholders.known
 
-    def _secret(self, name: str) -> bool:
-        return name.lower() in self._names or is_secret_name(name)
-
-    def _secret_pair(self, name: str, value: str) -> bool:
-        """Whether ``name=value`` in free text hides a secret (a pair's name is never kept)."""
-        return self._secret(name) or (is_credential_position(name) and looks_like_credential(value))
-
-    def _kept(self, tokens: Sequence[str]) -> bool:
-        named = tokens[1:2] if tokens[:1] in (("headers",), ("query",), ("cookies",)) else tokens
-        return any(_under(tokens, pointer) for pointer in self._keep_pointers) or any(
-            token.lower() in self._keep_names for token in named
-        )
-
-    def _classify(self, tokens: Sequence[str]) -> tuple[str, int] | None:
-        """(label, how sure) when the value at ``tokens`` may be secret: by name, as a cookie, or by position."""
-        key = tuple(tokens)
-        if key not in self._classified:
-            self._classified[key] = self._classify_anew(key)
-        return self._classified[key]
-
-    def _classify_anew(self, tokens: tuple[str, ...]) -> tuple[str, int] | None:
-        for pointer in self._pointers:
-            if _under(tokens, pointer):
-                named = [t for t in pointer if not t.isdigit()]
-                return label_of(named[-1] if named else "secret"), _NAMED
-        if not tokens or self._kept(tokens):
-            return None
-        area = tokens[0]
-        if area in ("headers", "query", "cookies"):
-            if len(tokens) < 2:
-                return None
-            if self._secret(tokens[1]):
-                return label_of(tokens[1]), _NAMED
-            if area == "cookies":
-                return label_of(tokens[1]), _COOKIE
-            return (label_of(tokens[1]), _POSITION) if is_credential_position(tokens[1]) else None
-        if area in ("method", "url", "body_base64") and len(tokens) == 1:
-            return None
-        for token in reversed(tokens):
-            if not token.isdigit() and self._secret(token):
-                return label_of(token), _NAMED
-        last = next((t for t in reversed(tokens) if not t.isdigit()), "")
-        return (label_of(last), _POSITION) if is_credential_position(last) else None
-
     def _secret_at(self, tokens: Sequence[str], value: str) -> tuple[str, bool] | None:
         """(label, searchable) when ``value`` at ``tokens`` is to be hidden."""
-        found = self._classify(tokens)
+        found = self._places.classify(tokens)
         if found is None or not value.strip() or PLACEHOLDER.fullmatch(value):
             return None
         label, sure = found
-        if sure == _POSITION and not looks_like_credential(value):
+        if sure == POSITION and not looks_like_credential(value):
             return None
-        return label, sure != _COOKIE or _looks_random(value)
-
-    def _label(self, tokens: Sequence[str]) -> str:
-        found = self._classify(tokens)
-        return found[0] if found is not None else "secret"
+        return label, sure != COOKIE or _looks_random(value)
 
     def is_secret(self, where: str | Sequence[str]) -> bool:
         """Whether the value at a JSON pointer (or its tokens) is secret by name or by ``--redact``."""
         tokens = parse_pointer(where) if isinstance(where, str) else tuple(where)
-        found = self._classify(tokens)
-        return found is not None and found[1] != _POSITION
+        found = self._places.classify(tokens)
+        return found is not None and found[1] != POSITION
 
     # -- learning ----------------------------------------------------------------------
 
@@ -277,7 +184,7 @@ class Redactor:
                 self._scan(value)
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             if self.is_secret(tokens):
-                self._placeholders.of(json.dumps(value), self._label(tokens))
+                self._placeholders.of(json.dumps(value), self._places.label(tokens))
 
     def learn(self, document: JSONValue, pointer: str = "") -> None:
         """Learn the secrets of a document (or any JSON value found at ``pointer``)."""
@@ -306,7 +213,7 @@ class Redactor:
             return self._placeholders.of(value, secret[0], searchable=secret[1])
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             if self.is_secret(tokens):
-                return self._placeholders.of(json.dumps(value), self._label(tokens))
+                return self._placeholders.of(json.dumps(value), self._places.label(tokens))
         return value
 
     def redact_value(self, value: Any, pointer: str = "") -> Any:
@@ -351,7 +258,7 @@ class Redactor:
         cached = self._scanned.get(text)
         if cached is not None and cached[0] == generation:
             return cached[1]
-        scanned = redact_shapes(text, self._placeholders, is_secret=self._secret_pair)
+        scanned = redact_shapes(text, self._placeholders, is_secret=self._places.secret_pair)
         self._scanned[text] = (len(self._placeholders.known), scanned)
         return scanned
 
