@@ -15,6 +15,8 @@ from typing import Any
 
 import jsonpatch
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 import reqbisect
@@ -164,3 +166,42 @@ def test_long_values_are_cut_on_their_line_but_never_inside_a_placeholder() -> N
     line = line_text(("body", "note"), value)
     assert "<redacted:authorization#1>" not in line and "<redacted:auth" not in line
     assert line.endswith(f"… ({len(json.dumps(value))} characters)")
+
+
+KEYS = st.sampled_from(["a", "b", "c", "id", "name", "text"])
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from(["x", "y", "z", ""]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=4),
+    max_leaves=16,
+)
+
+
+@st.composite
+def mutated(draw: st.DrawFn, value: Any) -> Any:
+    """``value`` with some members kept, some changed, some added or dropped."""
+    if isinstance(value, dict) and draw(st.booleans()):
+        out = {key: draw(mutated(item)) for key, item in value.items() if draw(st.integers(0, 4))}
+        out.update(draw(st.dictionaries(KEYS, JSON, max_size=2)))
+        return out
+    if isinstance(value, list) and draw(st.booleans()):
+        out = [draw(mutated(item)) for item in value if draw(st.integers(0, 4))]
+        position = draw(st.integers(0, len(out)))
+        return out[:position] + draw(st.lists(JSON, max_size=2)) + out[position:]
+    return value if draw(st.integers(0, 3)) else draw(JSON)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_the_diff_lines_are_the_patch_for_random_documents_and_subsets(data: st.DataObject) -> None:
+    a = data.draw(JSON)
+    b = data.draw(mutated(a))
+    tree = reqbisect.diff(a, b)
+    ids = data.draw(st.sets(st.sampled_from(range(len(tree.changes))))) if tree.changes else set()
+    patch = tree.patch(ids)
+    lines = diff_lines(a, patch)
+    minus = [text for tag, text in lines if tag == "-"]
+    plus = [text for tag, text in lines if tag == "+"]
+    expected = patch_lines(a, patch)
+    assert (sorted(minus), sorted(plus)) == (sorted(expected[0]), sorted(expected[1]))
+    context = [text for tag, text in lines if tag == " "]
+    assert len(context) + len(minus) == len(flatten(a))
