@@ -98,7 +98,8 @@ def _check_redact(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.option(
     "--keep", "keep", multiple=True, metavar="NAME_OR_POINTER",
     callback=lambda ctx, param, value: _check_keep(value),
-    help="Never redact the value of this header/cookie/query/body key name, or under this JSON pointer, by its name.",
+    help="Keep the value of this header/cookie/query/body key name, or under this JSON pointer, readable "
+         "(values of a known secret format stay hidden).",
 )
 @click.option("--report-dir", type=click.Path(file_okay=False),
               help="Write report.md and the minimal requests as curl scripts and HAR files (redacted) here.")
