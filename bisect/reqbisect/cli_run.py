@@ -110,6 +110,14 @@ def _check_redact(values: tuple[str, ...]) -> tuple[str, ...]:
     help="Also treat this header/cookie/query/body key name, or everything under this JSON pointer, as a secret.",
 )
 @click.option(
+    "--keep", "keep", multiple=True, metavar="NAME_OR_POINTER",
+    callback=lambda ctx, param, value: _check_keep(value),
+    help="Keep the value of this header/cookie/query/body key name, or under this JSON pointer, readable "
+         "(values of a known secret format stay hidden).",
+)
+@click.option("--report-dir", type=click.Path(file_okay=False),
+              help="Write report.md and the minimal requests as curl scripts and HAR files (redacted) here.")
+@click.option(
     "--hook", metavar="MODULE:FUNCTION", callback=lambda ctx, param, value: _load_hook(value),
     help="Call this on every request document just before it is sent (re-sign, refresh a timestamp or nonce).",
 )
@@ -136,7 +144,7 @@ def run_command(
     as_json: bool, no_redact: bool, redact_extra: tuple[str, ...], hook: Prepare | None, oracle_cmd: str | None,
     max_body: int, max_time: float | None, repeat: int, baseline_repeats: int | None, follow_redirects: bool,
     journal: str | None,
-    resume: str | None, yes: bool, shrink: bool, quiet: bool,
+    resume: str | None, yes: bool, shrink: bool, quiet: bool, keep: tuple[str, ...], report_dir: str | None,
 ) -> ExitCode:
     """Find the smallest patch between GOOD and BAD that flips the server's answer."""
     from reqbisect.options import RunOptions
@@ -149,6 +157,10 @@ def run_command(
     oracle = _command_oracle(oracle_cmd, good_if, bad_if) or expression_oracle(good_if, bad_if)
     if good.partition("#")[0] == bad.partition("#")[0] == "-":
         raise InputError("GOOD and BAD cannot both be read from standard input", hint="save one of them to a file")
+    if report_dir:
+        from reqbisect.report.files import check_report_dir
+
+        check_report_dir(report_dir, inputs=(good, bad))
     good_capture, bad_capture = load_capture(good), load_capture(bad)
     for pointer in unmatched_extra(redact_extra, (good_capture.document, bad_capture.document)):
         echo_err(f"reqbisect: --redact {pointer}: neither GOOD nor BAD has it, so it hides nothing")
@@ -181,7 +193,9 @@ def run_command(
             )
         except (Inconclusive, BaselineError, Interrupted) as exc:
             result, code, failure = exc.result, exc.exit_code, exc
-    redactor = _redactor(result, redact=not no_redact, extra=redact_extra, good=good_capture, bad=bad_capture)
+    redactor = _redactor(
+        result, redact=not no_redact, extra=redact_extra, keep=keep, good=good_capture, bad=bad_capture
+    )
     if failure is not None:
         # The message may quote a response that echoes a secret: redacted like everything else.
         echo_err(f"reqbisect: {redactor.redact_text(failure.format_message())}")
@@ -199,6 +213,8 @@ def run_command(
     )
     for message in journal_failures:
         echo_err(f"reqbisect: --journal: {message}; the run went on without it")
+    if report_dir:
+        _write_report_dir(report_dir, result, redactor=redactor, good=good_capture.document, bad=bad_capture.document)
     return ExitCode.INPUT if journal_failures and code is ExitCode.FOUND else code
 
 
@@ -247,12 +263,35 @@ def _confirm(
 
 
 def _redactor(
-    result: Result | None, *, redact: bool, extra: tuple[str, ...], good: Capture, bad: Capture
+    result: Result | None, *, redact: bool, extra: tuple[str, ...], good: Capture, bad: Capture,
+    keep: tuple[str, ...] = (),
 ) -> Redactor:
     """One numbering of secrets for a run: the same inputs always give the same placeholders."""
     from reqbisect.report.redact import Redactor
 
-    return Redactor.for_result(result, enabled=redact, extra=extra, documents=[good.document, bad.document])
+    return Redactor.for_result(
+        result, enabled=redact, extra=extra, keep=keep, documents=[good.document, bad.document]
+    )
+
+
+def _check_keep(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Reject a bad ``--keep`` while parsing, before anything is sent (exit 2)."""
+    from reqbisect.report.redact import check_extra
+
+    return check_extra(values, option="--keep")
+
+
+def _write_report_dir(
+    directory: str, result: Result, *, redactor: Redactor, good: Document, bad: Document
+) -> None:
+    from reqbisect.report.files import write_report_dir
+
+    try:
+        written = write_report_dir(directory, result, redactor=redactor, good=good, bad=bad)
+    except OSError as exc:
+        echo_err(f"reqbisect: --report-dir {directory}: could not write the files ({exc.strerror or exc})")
+        return
+    echo_err(f"reqbisect: wrote {', '.join(path.name for path in written)} to {directory}")
 
 
 #: Words of an answer refusing a request for its signature, timestamp or nonce.
@@ -347,6 +386,20 @@ def _emit(
         s = result.stats
         status = "minimal difference" if result.outcome == "found" else "best so far (not proven minimal)"
         echo_err(f"{status}: {describe_finding(result, good=good, bad=bad, redactor=redactor, limit=8)}")
+        if result.other_fixes:
+            from reqbisect.report.patch import describe_patch, patch_base
+
+            others = "; ".join(
+                describe_patch(p, patch_base(result), redactor=redactor, limit=3) for p in result.other_fixes
+            )
+            echo_err(f"also seen to fix it alone: {others}; the failure needs them together (--mode break finds all)")
+        if result.other_fixes:
+            from reqbisect.report.patch import describe_patch, patch_base
+
+            others = "; ".join(
+                describe_patch(p, patch_base(result), redactor=redactor, limit=3) for p in result.other_fixes
+            )
+            echo_err(f"also seen to fix it alone: {others}; the failure needs them together (--mode break finds all)")
         echo_err(
             f"{plural(result.changes, 'change')}; {plural(s.requests, 'request')} ({s.cache_hits} cached, "
             f"{s.unresolved} unresolved), {plural(s.rounds, 'round')}, {s.seconds:.1f}s; "

@@ -12,19 +12,21 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from reqbisect._types import Patch
 from reqbisect.error_shapes import verdict
 from reqbisect.errors import Inconclusive, Interrupted
 from reqbisect.evidence import UNRESOLVED_LIMIT, hopeless
-from reqbisect.mode import Side
+from reqbisect.mode import Mode, Side
 from reqbisect.oracle import Reply
 from reqbisect.outcome import Outcome
 from reqbisect.phases import Baselines, Run, Searched
 from reqbisect.result import Result, Stats
 from reqbisect.search import Config, State
+from reqbisect.search.alternatives import other_single_changes
 from reqbisect.shrink import Shrunk
 from reqbisect.verification import Verification
 
-__all__ = ["DOUBT_LIMIT", "UNRESOLVED_LIMIT", "conclude", "doubts", "failed_baselines", "stats", "suggest_expressions"]
+__all__ = ["DOUBT_LIMIT", "UNRESOLVED_LIMIT", "conclude", "doubts", "failed_baselines", "other_fixes", "stats", "suggest_expressions"]
 
 #: More unresolved candidates than this share of those judged make the result carry a warning.
 DOUBT_LIMIT = 0.25
@@ -51,6 +53,15 @@ def _result(run: Run, **fields: object) -> Result:
         baseline_good=run.judge.baseline.get(Side.GOOD), baseline_bad=run.judge.baseline.get(Side.BAD),
         **fields,  # type: ignore[arg-type]
     )
+
+
+def other_fixes(run: Run, searched: Searched) -> tuple[Patch, ...]:
+    """In ``fix`` mode, the patches of other single changes the search saw fix BAD (nothing is sent)."""
+    plan = run.plan
+    if plan.mode is not Mode.FIX:
+        return ()
+    configs = other_single_changes(plan.space, searched.known, searched.best.good)
+    return tuple(plan.tree.patch(plan.changes(config)) for config in configs)
 
 
 def failed_baselines(run: Run, reason: str) -> Result:
@@ -133,6 +144,7 @@ def conclude(
         verification=verification.reason,
         doubts=verification.doubts,
         **replies,
+        other_fixes=other_fixes(run, searched),
         **found,
     )
     result = replace(result, warnings=result.warnings + doubts(run, searched, verification))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,15 +130,17 @@ class Result:
     doubts: tuple[str, ...] = field(default=())
     #: What ``--shrink`` did; the minimal requests are the shrunk ones when ``shrink.verified``.
     shrink: Shrink | None = None
+    #: In ``fix`` mode, other single changes the search saw fix BAD too (each a patch like ``patch``).
+    other_fixes: tuple[Patch, ...] = field(default=())
 
-    def to_json(self, *, redact: bool = True) -> dict[str, Any]:
-        """The result as the documented JSON object (``--json``)."""
+    def to_json(self, *, redact: bool = True, keep: Iterable[str] = ()) -> dict[str, Any]:
+        """The result as the documented JSON object (``--json``); ``keep`` as ``--keep``."""
         from reqbisect.report.json import result_to_json
 
-        return result_to_json(self, redact=redact)
+        return result_to_json(self, redact=redact, keep=keep)
 
-    def to_markdown(self, *, redact: bool = True) -> str:
-        """The bug-report text, secrets redacted."""
+    def to_markdown(self, *, redact: bool = True, keep: Iterable[str] = ()) -> str:
+        """The bug-report text, secrets redacted (except under ``keep`` names and pointers, as ``--keep``)."""
         from reqbisect.report.markdown import render_markdown
 
-        return render_markdown(self, redact=redact)
+        return render_markdown(self, redact=redact, keep=keep)

@@ -11,6 +11,7 @@ says which, because a redacted patch cannot be applied as it is.
 from __future__ import annotations
 
 from dataclasses import asdict
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from reqbisect.oracle import Reply, signature_digest
@@ -76,6 +77,7 @@ def result_to_json(
     redactor: Redactor | None = None,
     good: Document | None = None,
     bad: Document | None = None,
+    keep: Iterable[str] = (),
 ) -> dict[str, Any]:
     """The result as the documented JSON object (``--json``).
 
@@ -87,12 +89,13 @@ def result_to_json(
         good, bad: the original GOOD and BAD documents, when the caller has them:
             their secrets are learned too, and the summary can say how much of an
             added container the patch needs.
+        keep: names and JSON pointers whose values stay readable (``--keep``; without ``redactor``).
     """
     from reqbisect import __version__
 
     if redactor is None:
         documents = [doc for doc in (good, bad) if doc is not None]
-        redactor = Redactor.for_result(result, enabled=redact, documents=documents)
+        redactor = Redactor.for_result(result, enabled=redact, keep=keep, documents=documents)
     stats = result.stats
     found = result.outcome != "baselines-failed"
     return {
