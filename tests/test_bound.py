@@ -15,7 +15,7 @@ from reqbisect.mode import Mode
 from reqbisect.plan import make_plan
 from reqbisect.search import Space
 
-from .conftest import ROOT, case_file, case_names, load_case_app, serve
+from .conftest import case_file, case_names, load_case_app, serve
 from .test_cases import case_hook
 
 #: The command line's default concurrency, which the prompt's bound is computed for.

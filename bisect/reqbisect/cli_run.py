@@ -8,7 +8,6 @@ progress, and prints what the run found (redacted where it must be).
 from __future__ import annotations
 
 import re
-import sys
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,17 +25,11 @@ if TYPE_CHECKING:
     from reqbisect.command_oracle import CommandOracle
     from reqbisect.document import Capture
     from reqbisect.hooks import Prepare
-    from reqbisect.options import RunOptions
     from reqbisect.outputs import Outputs
     from reqbisect.report.redact import Redactor
     from reqbisect.result import Result
 
 __all__ = ["MAX_BODY", "run_command"]
-
-
-#: Methods that are not *safe* (RFC 9110, section 9.2.1): the server may change state for each one.
-#: PUT and DELETE are idempotent (section 9.2.2), yet each candidate is a different request.
-NOT_SAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def _statuses(ctx: click.Context, param: click.Parameter, value: str | None) -> frozenset[int]:
@@ -147,6 +140,7 @@ def run_command(
     resume: str | None, yes: bool, shrink: bool, quiet: bool, keep: tuple[str, ...], report_dir: str | None,
 ) -> ExitCode:
     """Find the smallest patch between GOOD and BAD that flips the server's answer."""
+    from reqbisect.confirm import NOT_SAFE, confirm
     from reqbisect.options import RunOptions
     from reqbisect.outputs import check_outputs
     from reqbisect.progress import ProgressDisplay
@@ -178,7 +172,7 @@ def run_command(
     )
     methods = {good_capture.document.get("method", "GET"), bad_capture.document.get("method", "GET")}
     if app_object is None and methods & NOT_SAFE:
-        options = _confirm(options, good_capture, bad_capture, methods=methods, target=target, yes=yes)
+        options = confirm(options, good_capture, bad_capture, methods=methods, target=target, yes=yes)
     if options.max_requests is not None and not quiet:
         echo_err(f"reqbisect: sending at most {options.max_requests} requests")
     result: Result | None = None
@@ -216,50 +210,6 @@ def run_command(
     if report_dir:
         _write_report_dir(report_dir, result, redactor=redactor, good=good_capture.document, bad=bad_capture.document)
     return ExitCode.INPUT if journal_failures and code is ExitCode.FOUND else code
-
-
-def _confirm(
-    options: RunOptions, good: Capture, bad: Capture, *, methods: set[str], target: str | None, yes: bool
-) -> RunOptions:
-    """Methods that are not safe, to a real server: state the bound (it becomes the budget) and ask."""
-    from dataclasses import replace
-
-    from reqbisect.budget import plan_bound
-    from reqbisect.plan import make_plan
-
-    names = "/".join(sorted(methods & NOT_SAFE))
-    if options.max_requests is None:
-        plan = make_plan(options.mode, good.document, bad.document, options.ignore)
-        bound = plan_bound(
-            plan.space, concurrency=options.concurrency, repeat=options.repeat,
-            baseline_repeats=options.baseline_sends // 2, singles=options.mode.target is not None,
-        )
-        options = replace(options, max_requests=max(bound.total, options.baseline_sends))
-        why = (
-            f"what the search plan over these {plural(plan.space.size, 'change')} needs when up to {bound.causes} "
-            "of them matter; the run never sends more"
-        )
-    else:
-        why = "--max-requests"
-    limit = options.max_requests
-    meaning = (
-        f"{names} is not a safe method: each request may change state on the server "
-        f"(create, update or delete something), and every candidate is a different request"
-    )
-    if yes:
-        return options
-    where = target or _origin_of(good.document)
-    if not sys.stdin.isatty():
-        raise InputError(
-            f"{meaning}; up to {limit} requests would be sent to {where} ({why})",
-            hint="pass --yes to confirm (there is no terminal to ask on)",
-        )
-    echo_err(f"reqbisect: {meaning}.")
-    if not click.confirm(
-        f"Send up to {limit} {names} requests to {where} ({why})?", err=True
-    ):
-        raise InputError("cancelled; nothing was sent")
-    return options
 
 
 def _redactor(
@@ -345,12 +295,6 @@ def _command_oracle(command: str | None, good_if: str | None, bad_if: str | None
     if good_if is not None or bad_if is not None:
         raise InputError("use either --oracle-cmd or --good-if/--bad-if, not both", source="--oracle-cmd")
     return CommandOracle(command)
-
-
-def _origin_of(document: Document) -> str:
-    from reqbisect.document import origin
-
-    return origin(document)
 
 
 def _emit(

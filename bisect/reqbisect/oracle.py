@@ -22,11 +22,11 @@ import enum
 import inspect
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Union
+from dataclasses import dataclass
+from typing import Union
 
 from reqbisect._types import Document, JSONValue
-from reqbisect.errors import BaselineError, InputError
+from reqbisect.errors import BaselineError
 from reqbisect.outcome import Outcome
 from reqbisect.signature import Signature, signature, signature_digest
 

@@ -65,7 +65,6 @@ from reqbisect.report.placeholders import (
     PLACEHOLDER,
     Placeholders,
     decode_placeholders,
-    label_of,
     outside_placeholders,
 )
 from reqbisect.report.shapes import looks_like_credential, redact_shapes
