@@ -38,12 +38,14 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import httpx
 import pytest
 
 from reqbisect.document import DERIVED, HOP_BY_HOP
-from reqbisect.formats import curl, dump, load_request
+from reqbisect.errors import InputError
+from reqbisect.formats import curl, curl_options, dump, load_request
 from reqbisect.wire import to_wire
 
 pytestmark = [
@@ -103,9 +105,10 @@ class Echo:
             except queue.Empty:
                 return out
 
-    def run_curl(self, command: str, cwd: Path) -> Seen:
+    def run_curl(self, command: str, cwd: Path, env: dict[str, str] | None = None) -> Seen:
         self.drain()
-        subprocess.run(["bash", "-c", command], cwd=cwd, env=self.env, capture_output=True, timeout=30, check=False)
+        subprocess.run(["bash", "-c", command], cwd=cwd, env=env or self.env, capture_output=True, timeout=30,
+                       check=False)
         requests = self.drain()
         assert requests, f"curl sent nothing for:\n{command}"
         return requests[0]
@@ -209,3 +212,72 @@ def test_windows_command_parses_like_its_bash_twin(path: Path) -> None:
 def test_the_corpus_is_large_enough() -> None:
     assert len(BASH) + len(WINDOWS) >= 40
     assert {p.name.split(".")[0] for p in WINDOWS} <= {p.stem for p in BASH}
+
+
+def test_raw_unicode_query_reaches_the_server_as_the_bytes_curl_sends(echo: Echo, tmp_path: Path) -> None:
+    # curl puts the query's UTF-8 bytes on the wire raw; HTTP/1.1 allows no such byte in a
+    # request target and the HTTP client refuses it, so they go percent-encoded.
+    command = f"curl '{echo.origin}/wiki/Zürich?q=東京&x=1'"
+    capture = curl.load(command, source="unicode.sh")
+    assert capture.document["query"] == {"q": "東京", "x": "1"}
+    real = echo.run_curl(command, tmp_path)
+    ours = echo.send(to_wire(capture.document, like=[capture]))
+    assert real.target.encode("latin-1") == "/wiki/Z%c3%bcrich?q=東京&x=1".encode()
+    assert ours.target == "/wiki/Z%c3%bcrich?q=%e6%9d%b1%e4%ba%ac&x=1"
+    assert unquote_to_bytes(ours.target) == unquote_to_bytes(real.target.encode("latin-1"))
+
+
+def test_bash_variables_expand_as_bash_expands_them(echo: Echo, tmp_path: Path) -> None:
+    env = {**echo.env, "API_TOKEN": "t0k en", "API_PATH": "v1/items", "OPTS": "-s -X PUT"}
+    command = (f'curl $OPTS "{echo.origin}/$API_PATH?x=${{API_PATH}}" -H "Authorization: Bearer $API_TOKEN" '
+               "-H 'X-Literal: $API_TOKEN' -H X-Unset:$NOT_SET_HERE -H X-Bare:$API_TOKEN")
+    capture = curl.load(command, source="env.sh", env=env)
+    real = echo.run_curl(command, tmp_path, env=env)
+    ours = echo.send(to_wire(capture.document, like=[capture]))
+    assert _compare_form(ours, echo) == _compare_form(real, echo)
+    assert real.method == "PUT" and ("X-Literal", "$API_TOKEN") in real.headers
+    named = [w for w in capture.warnings if "is expanded from the environment" in w]
+    assert [w.split(": ")[1].split()[0] for w in named] == [
+        "$OPTS", "$API_PATH", "$API_PATH", "$API_TOKEN", "$NOT_SET_HERE", "$API_TOKEN"]
+    assert "not set here" in named[4]
+
+
+@pytest.mark.parametrize(("prefix", "candidate"), [("--hea", "--header"), ("--comp", "--compressed"), ("--dat", "--data-raw")])
+def test_an_ambiguous_option_prefix_is_refused_like_curl_refuses_it(
+    prefix: str, candidate: str, echo: Echo, tmp_path: Path
+) -> None:
+    command = f"curl {prefix} {echo.origin}/ambiguous"
+    done = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=echo.env, capture_output=True, timeout=30,
+                          check=False)
+    assert f"option {prefix}: is ambiguous" in done.stderr.decode() and not echo.drain()
+    with pytest.raises(InputError, match=f"option '{prefix}' is ambiguous") as caught:
+        curl.load(command, source="a.sh")
+    assert candidate in str(caught.value)
+
+
+@pytest.mark.parametrize("scheme", ["--digest", "--ntlm"])
+def test_handshake_authentication_is_refused(scheme: str, echo: Echo, tmp_path: Path) -> None:
+    command = f"curl {scheme} -u user:pass {echo.origin}/auth"
+    first = echo.run_curl(command, tmp_path)  # curl's opening move, not the request that would succeed
+    authorization = dict(first.headers).get("Authorization")
+    assert authorization is None or authorization.startswith("NTLM ")
+    with pytest.raises(InputError, match=f"{scheme} authentication needs a handshake"):
+        curl.load(command, source="a.sh")
+
+
+@pytest.mark.parametrize("size", [curl_options.COOKIE_LIMIT, curl_options.COOKIE_LIMIT + 1])
+def test_cookies_past_curls_limit_load_with_a_warning_and_our_repro_sends_them(
+    size: int, echo: Echo, tmp_path: Path
+) -> None:
+    first = "a=" + "x" * 2000
+    second = "b=" + "y" * (size - len(first) - 3)  # the -b strings join with ";"
+    command = f"curl -b '{first}' -b '{second}' {echo.origin}/cookies"
+    real = echo.run_curl(command, tmp_path)
+    capture = curl.load(command, source="big.sh")
+    over = size > curl_options.COOKIE_LIMIT
+    assert ("Cookie" in dict(real.headers)) is not over  # curl 7.88 drops them silently
+    assert any("curl itself would not send them" in w for w in capture.warnings) is over
+    assert capture.document["cookies"] == {"a": first[2:], "b": second[2:]}
+    repro = dump(capture.document, "curl")  # what a report shows
+    assert "-H 'cookie: " in repro and " -b " not in repro
+    assert dict(echo.run_curl(repro, tmp_path).headers)["cookie"] == f"{first}; {second}"

@@ -122,6 +122,110 @@ def test_unmatched_containers_of_different_types_are_not_paired() -> None:
     assert [c.kind for c in tree.changes] == ["delete", "insert", "insert"]
 
 
+# --- similar elements and replaced elements ----------------------------------------------
+
+BILLING = {"type": "text", "text": "x-anthropic-billing-header: cc_version=2.1.83.c50; cc_entrypoint=cli; cch=00000;"}
+USER_A = {"type": "text", "text": "You are a careful assistant."}
+USER_B = {"type": "text", "text": "Answer in French."}
+CACHE = {"type": "ephemeral"}
+SDK_SYSTEM = {"body": {"model": "m", "system": [USER_A, USER_B]}}
+CLI_SYSTEM = {"body": {"model": "m", "system": [BILLING, {**USER_A, "cache_control": CACHE}, {**USER_B, "cache_control": CACHE}]}}
+
+
+def test_a_block_inserted_before_near_equal_blocks_is_an_insertion() -> None:
+    tree = diff(SDK_SYSTEM, CLI_SYSTEM)
+    top = [c for c in tree.changes if c.parent is None]
+    assert [(c.kind, c.pointer) for c in top] == [
+        ("insert", "/body/system/0"),
+        ("add", "/body/system/0/cache_control"),
+        ("add", "/body/system/1/cache_control"),
+    ]
+    billing = [c.id for c in tree.changes if c.path[:3] == ("body", "system", 0) and c.kind != "add"
+               or c.parent == top[0].id]
+    assert tree.patch(billing) == [{"op": "add", "path": "/body/system/0", "value": BILLING}]
+    assert tree.patch([top[1].id, top[1].id + 1]) == [
+        {"op": "add", "path": "/body/system/0/cache_control", "value": CACHE}
+    ]
+    check_subset(tree, everything(tree))
+
+
+def test_fix_mode_answers_the_billing_block_alone() -> None:
+    import reqbisect
+
+    def test(document: Any) -> bool:
+        return document["body"]["system"][0] == BILLING
+
+    result = reqbisect.bisect_documents(CLI_SYSTEM, SDK_SYSTEM, test)
+    assert result.patch == [{"op": "add", "path": "/body/system/0", "value": BILLING}]
+    assert result.minimal_good["body"]["system"][1:] == [USER_A, USER_B]
+
+
+def test_dissimilar_elements_still_pair_by_position() -> None:
+    a = [{"role": "user", "content": "hi"}, {"role": "user", "content": "bye"}]
+    b = [{"role": "user", "content": "hello"}, {"role": "user", "content": "bye!"}]
+    assert kinds_and_paths(diff(a, b)) == [("replace", (0, "content")), ("replace", (1, "content"))]
+
+
+def test_similar_pairs_keep_their_order_and_the_rest_pairs_by_position() -> None:
+    rec = [{"id2": i, "kind": "r", "tag": "t", "v": i} for i in range(4)]
+    a = [rec[0], rec[1], {"x": 1}, rec[2], rec[3]]
+    b = [{**rec[0], "v": 9}, ["y"], {**rec[2], "v": 9}, {**rec[3], "v": 9}]
+    assert kinds_and_paths(diff(a, b)) == [
+        ("replace", (0, "v")),
+        ("delete", (1,)),
+        ("insert", (1,)),
+        ("insert", (1, 0)),
+        ("delete", (2,)),
+        ("replace", (3, "v")),
+        ("replace", (4, "v")),
+    ]
+
+
+def test_a_changed_scalar_element_renders_as_one_replace() -> None:
+    tree = diff(["a", "b", "c"], ["a", "x", "c"])
+    assert kinds_and_paths(tree) == [("delete", (1,)), ("insert", (1,))]
+    assert tree.patch([0, 1]) == [{"op": "replace", "path": "/1", "value": "x"}]
+    assert tree.patch([0]) == [{"op": "remove", "path": "/1"}]
+    assert tree.patch([1]) == [{"op": "add", "path": "/2", "value": "x"}]  # after the kept "b"
+    nested = diff({"tags": [1, {"a": 1}, 3]}, {"tags": [2, [5], 3]})
+    assert nested.patch(everything(nested)) == [
+        {"op": "replace", "path": "/tags/0", "value": 2},
+        {"op": "replace", "path": "/tags/1", "value": [5]},
+    ]
+
+
+def test_pairing_a_long_gap_stays_cheap_and_finds_the_insertion() -> None:
+    a = [{"role": "user", "n": i, "content": [{"type": "text", "text": f"message {i}"}]} for i in range(3000)]
+    b = [{**m, "cache_control": CACHE} for m in a]
+    b.insert(1500, {"role": "user", "content": "new"})
+    tree = diff(a, b)
+    top = [c for c in tree.changes if c.parent is None]
+    assert [c.kind for c in top].count("insert") == 1
+    assert [c.pointer for c in top if c.kind == "insert"] == ["/1500"]
+    assert all(c.kind == "add" and c.path[1] == "cache_control" for c in top if c.kind != "insert")
+
+
+RECORDS = st.lists(st.text(max_size=3), min_size=1, max_size=6, unique=True).map(
+    lambda texts: [{"type": "text", "text": t, "n": i} for i, t in enumerate(texts)]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(RECORDS, st.data())
+def test_similar_elements_recurse_and_new_ones_are_insertions(records: list[Any], data: st.DataObject) -> None:
+    b = [{**r, "cache_control": CACHE} if data.draw(st.booleans()) else r for r in records]
+    fresh = data.draw(st.lists(st.integers(0, len(b)), max_size=3))
+    for k, at in enumerate(sorted(fresh, reverse=True)):
+        b.insert(at, {"fresh": k})
+    tree = diff(records, b)
+    top = [c for c in tree.changes if c.parent is None]
+    assert [c.kind for c in top].count("insert") == len(fresh)
+    assert all(c.kind in ("insert", "add") for c in top)
+    assert strict_equal(check_subset(tree, everything(tree)), b)
+    for ids in (range(0, len(tree.changes), 2), [c.id for c in top if c.kind == "insert"]):
+        check_subset(tree, ids)
+
+
 # --- added and replaced containers -------------------------------------------------------
 
 
@@ -405,6 +509,8 @@ PROPERTY = settings(max_examples=200, deadline=None)
 @example(([1, 2, 3, 4], [2, 4]))
 @example(({"a": [{"id": 1}, {"id": 2}]}, {"a": [{"id": 2, "x": [1]}, {"id": 1}]}))
 @example(([[1], [2], 3], [3, [2, 5], [1]]))
+@example((SDK_SYSTEM, CLI_SYSTEM))
+@example((CLI_SYSTEM, SDK_SYSTEM))
 def test_applying_everything_gives_b_and_nothing_gives_a(pair: tuple[Any, Any]) -> None:
     a, b = pair
     tree = diff(a, b)

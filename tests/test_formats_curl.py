@@ -49,10 +49,30 @@ def test_bash_script_reads_the_first_curl_command() -> None:
     assert warnings == ["line 3: everything after the curl command (from 'jq') is ignored"]
 
 
-def test_bash_variables_are_not_expanded_but_warned_about() -> None:
-    capture = curl.load('curl "http://a.example/$PATH_PART" -H "X: ${TOKEN}"', source="t.curl")
-    assert capture.document["url"] == "http://a.example/$PATH_PART"
-    assert len(capture.warnings) == 2
+def test_bash_variables_expand_from_the_environment_with_a_warning_naming_them() -> None:
+    capture = curl.load('curl "http://a.example/$PATH_PART" -H "X: ${TOKEN}" -H \'Y: $TOKEN\' -H Z:$TOKEN',
+                        source="t.curl", env={"TOKEN": "t0k"})
+    assert capture.document["url"] == "http://a.example/"
+    assert capture.document["headers"]["x"] == "t0k"
+    assert capture.document["headers"]["y"] == "$TOKEN"  # single quotes keep it literal
+    assert capture.document["headers"]["z"] == "t0k"
+    assert capture.warnings == (
+        "t.curl, line 1, column 24: $PATH_PART is expanded from the environment "
+        "(it is not set here, so $PATH_PART is empty)",
+        "t.curl, line 1, column 43: $TOKEN is expanded from the environment",
+        "t.curl, line 1, column 73: $TOKEN is expanded from the environment",
+    )
+
+
+def test_a_bare_expansion_splits_into_words_and_an_empty_one_vanishes() -> None:
+    text = "curl $OPTS http://a.example/ $NOTHING -H X:${V}z"
+    assert [w.text for w in curl.split_words(text, source="t", env={"OPTS": " -s  -X PUT", "V": "a b"})[0]] == [
+        "curl", "-s", "-X", "PUT", "http://a.example/", "-H", "X:a", "bz"]
+
+
+def test_other_expansions_are_taken_literally_with_a_warning() -> None:
+    capture = curl.load('curl "http://a.example/$(date)"', source="t.curl", env={})
+    assert capture.document["url"] == "http://a.example/$(date)"
     assert capture.warnings[0] == ("t.curl, line 1, column 24: shell expansion is not performed; "
                                    "the text is taken literally")
 
@@ -215,7 +235,6 @@ def test_url_credentials_dot_segments_and_fragment() -> None:
     [
         ("curl -x http://proxy:3128 http://a.example/", "option --proxy is ignored"),
         ("curl -b jar.txt http://a.example/", "-b 'jar.txt' names a cookie file, which is not read"),
-        ("curl --digest -u a:b http://a.example/", "option --digest is not supported and was ignored"),
         ("curl http://a.example/1 http://a.example/2", "curl would also request 'http://a.example/2'"),
         ("curl -H 'Host: other' http://a.example/", "the Host header is dropped"),
         ("curl -H 'no colon' http://a.example/", "is not a header"),

@@ -124,10 +124,61 @@ def test_base64_bodies_keep_their_exact_bytes() -> None:
     assert to_wire(capture.document, like=[capture]).body == capture.wire.body
 
 
-def test_entries_are_picked_by_index_or_by_the_last_url_match() -> None:
+def test_entries_are_picked_by_index_or_by_a_unique_url_match() -> None:
     assert load_request(HARS / "chrome.har#0").document["url"] == "https://api.example.com/v1/models"
     assert load_request(f"{HARS / 'chrome.har'}#/v1/messages").source.endswith("chrome.har#1")
-    assert load_request(f"{HARS / 'chrome.har'}#api.example.com").source.endswith("chrome.har#2")
+    assert load_request(f"{HARS / 'chrome.har'}#login").source.endswith("chrome.har#2")
+
+
+def _entry(method: str, url: str) -> dict[str, Any]:
+    return {"request": {"method": method, "url": url, "httpVersion": "HTTP/1.1", "headers": []},
+            "response": {"status": 200}}
+
+
+API = json.dumps({"log": {"entries": [
+    _entry("GET", "https://api.example.com/v1/models"),
+    _entry("POST", "https://api.example.com/v1/messages/count_tokens"),
+    _entry("OPTIONS", "https://api.example.com/v1/messages?beta=true"),
+    _entry("POST", "https://api.example.com/v1/messages?beta=true"),
+    _entry("POST", "https://api.example.com/v1/messages/batches"),
+]}})
+
+
+@pytest.mark.parametrize(("selector", "index"), [
+    ("POST /v1/messages", 3),  # the path equals it; count_tokens and batches only contain it
+    ("post /v1/messages?beta=true", 3),
+    ("OPTIONS /v1/messages", 2),
+    ("https://api.example.com/v1/models", 0),
+    ("count_tokens", 1),  # a unique substring
+    ("GET /v1", 0),
+    ("4", 4),
+])
+def test_a_path_that_equals_wins_over_substrings_and_a_method_narrows(selector: str, index: int) -> None:
+    assert har.load(API, source="api.har", entry=selector).source == f"api.har#{index}"
+
+
+def test_several_matching_entries_are_an_error_that_lists_them() -> None:
+    with pytest.raises(InputError) as info:
+        har.load(API, source="api.har", entry="/v1/messages")
+    assert str(info.value) == (
+        "api.har#/v1/messages: 2 entries match (the path '/v1/messages'): "
+        "#2 OPTIONS https://api.example.com/v1/messages?beta=true -> 200; "
+        "#3 POST https://api.example.com/v1/messages?beta=true -> 200; "
+        "pick one by index (api.har#N) or by method and path (api.har#POST /path)"
+    )
+    with pytest.raises(InputError, match=r"^api.har#POST messages/: 2 entries match \(the URL contains "
+                                         r"'messages/', method POST\): #1 POST .*count_tokens -> 200; #4 POST "):
+        har.load(API, source="api.har", entry="POST messages/")
+
+
+def test_an_ambiguous_selector_exits_2_naming_the_file(tmp_path: Path) -> None:
+    from tests.test_cli import invoke
+
+    path = tmp_path / "capture.har"
+    path.write_text(API)
+    code, out, err = invoke("convert", f"{path}#api.example.com", "--to", "json")
+    assert code == 2 and not out
+    assert "capture.har#api.example.com: 5 entries match" in err and "#4 POST" in err and "Traceback" not in err
 
 
 def test_missing_entry_says_how_many_there_are() -> None:

@@ -137,6 +137,9 @@ def _load(fmt: str, text: str) -> dict[str, Any]:
           "body": {"^": None}}, "curl")
 @example({"method": "HEAD", "url": "http://a.example/", "headers": {"content-type": "application/octet-stream"},
           "body_base64": "AC0t"}, "curl")
+@example({"method": "GET", "url": "http://a.example/", "query": {"": ["", "%\x80", "50%"]}}, "curl")
+@example({"method": "POST", "url": "http://a.example/", "headers": {"content-type": "application/x-www-form-urlencoded"},
+          "body": {"discount": "50%", "name": "Zürich 50%", "x": "%E9"}}, "har")
 def test_every_format_round_trips(doc: dict[str, Any], fmt: str) -> None:
     assert _meaning(_load(fmt, dump(doc, fmt))) == doc
     explicit = from_wire(to_wire(doc), source="t").document
@@ -147,6 +150,8 @@ def test_every_format_round_trips(doc: dict[str, Any], fmt: str) -> None:
 
 @SETTINGS
 @given(documents(), st.sampled_from(FORMATS))
+@example({"method": "GET", "url": "http://a.example/", "headers": {"a": ["", "'"]}, "cookies": {"a": ["", "^'"]}},
+         "curl")
 def test_every_format_keeps_the_capture_bytes(doc: dict[str, Any], fmt: str) -> None:
     capture = from_wire(to_wire(doc), source="t")
     text = dump(capture.document, fmt, like=[capture])

@@ -21,6 +21,7 @@ from reqbisect.cli import cli
 from reqbisect.errors import InputError
 from reqbisect.hooks import load_hook
 from reqbisect.wire import to_wire
+from reqbisect.progress import PLAIN_PREFIX
 
 from .conftest import ROOT, case_expected, load_case_app
 
@@ -49,7 +50,7 @@ async def test_the_signed_webhook_case_needs_its_hook(anyio_backend: str) -> Non
 def test_run_without_the_hook_exits_1_and_suggests_one() -> None:
     code, out, err = invoke("run", str(GOOD), str(BAD), "--app", f"{CASE / 'app.py'}:app")
     assert code == 1 and out == ""
-    first, hint = err.splitlines()
+    first, hint = [line for line in err.splitlines() if not line.startswith(PLAIN_PREFIX)]
     assert "GOOD and BAD get the same answer" in first and "bad_signature" in first
     assert "--hook MODULE:FUNCTION" in hint
 

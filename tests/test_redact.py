@@ -31,7 +31,7 @@ from reqbisect.report.patch import describe_op, describe_patch
 from reqbisect.report.placeholders import PLACEHOLDER, truncate
 from reqbisect.report.redact import Redactor, check_extra
 from reqbisect.result import Result, Stats
-from reqbisect.secret_names import is_credential_header, is_secret_name
+from reqbisect.secret_names import is_credential_header, is_credential_position, is_secret_name
 
 CANARY = "cAnArY7Hq2ZpX9wLm4"
 # Needs escaping in JSON, URLs and shell alike.
@@ -216,8 +216,7 @@ def test_secrets_in_a_response_body_are_redacted_by_name_and_by_value() -> None:
     ["authorization", "proxy-authorization", "x-api-key", "api-key", "apikey", "api_key", "x-auth-token",
      "access_token", "accessToken", "authenticity_token", "x-csrftoken", "client_secret", "password", "passwd",
      "user[password]", "signature", "X-Amz-Signature", "sessionid", "session_id", "PHPSESSID", "JSESSIONID",
-     "connect.sid", "set-cookie", "ocp-apim-subscription-key", "private_key", "x-tenant-key", "key",
-     "x-functions-key", "license_key", "x-authentication", "authentication", "passcode", "mfa_code", "totp"],
+     "connect.sid", "set-cookie", "ocp-apim-subscription-key", "private_key", "license_key", "x-authentication", "authentication", "passcode", "mfa_code", "totp"],
 )
 def test_secret_names(name: str) -> None:
     assert is_secret_name(name)
@@ -233,6 +232,12 @@ def test_secret_names(name: str) -> None:
 )
 def test_names_that_are_not_secret(name: str) -> None:
     assert not is_secret_name(name)
+
+
+@pytest.mark.parametrize("name", ["key", "x-tenant-key", "x-functions-key", "projectKey", "x-atlassian-token"])
+def test_names_that_hold_a_credential_only_when_the_value_looks_like_one(name: str) -> None:
+    assert not is_secret_name(name) and is_credential_position(name)
+    assert is_credential_header(name)
 
 
 @pytest.mark.parametrize(

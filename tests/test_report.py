@@ -186,8 +186,8 @@ def test_markdown_report_has_the_expected_sections() -> None:
     assert names[0][0] == "h1" and "POST https://api.example.com/v1/messages" in names[0][1]
     assert '400 "Error" -\\> 200' in names[0][1]
     assert names[1:] == [
-        ("h2", "Minimal patch"), ("h2", "Reproduce"), ("h3", "Works: the minimal good request"),
-        ("h3", "Fails: the minimal bad request"), ("h2", "Responses"), ("h2", "What was tried"), ("h2", "Baselines"),
+        ("h2", "Minimal patch"), ("h2", "The difference"), ("h2", "Reproduce"),
+        ("h3", "Works: the minimal good request"), ("h3", "Fails: the minimal bad request"), ("h2", "Responses"), ("h2", "What was tried"), ("h2", "Baselines"),
     ]
     paragraphs = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "paragraph_open"]
     assert paragraphs[0].startswith("**Finding:** The failing request works after this change: added 1 of 2")
@@ -239,9 +239,9 @@ def test_markdown_for_plain_json_documents_shows_them_as_json() -> None:
                     minimal_good={"a": 1, "b": 1}, minimal_bad={"a": 1}, stats=STATS, verified=True, minimal=True)
     text = render_markdown(result)
     tokens = parse(text)
-    assert [f.info for f in tokens if f.type == "fence"] == ["json", "json", "json"]
+    assert [f.info for f in tokens if f.type == "fence"] == ["json", "diff", "json", "json"]
     assert [name for _, name in headings(tokens)] == [
-        "The minimal difference", "Minimal patch", "Reproduce", "Works: the minimal good request",
+        "The minimal difference", "Minimal patch", "The difference", "Reproduce", "Works: the minimal good request",
         "Fails: the minimal bad request", "What was tried",
     ]
     assert "**Finding:** The failing request works after this change: added b = 1.\n" in text
@@ -281,7 +281,8 @@ def test_json_result_fields() -> None:
     assert data["responses"]["minimal_bad"]["status"] == 400
     assert data["responses"]["minimal_bad"]["body_size"] == len(BAD_REPLY.body)
     assert data["stats"] == {"requests": 11, "cache_hits": 2, "unresolved": 0, "rounds": 3, "seconds": 0.42,
-                             "candidates": 12, "cancelled": 1, "verification": 2}
+                             "candidates": 12, "cancelled": 1, "verification": 2,
+                             "shrink": 0}
     failed = result_to_json(baselines_failed())
     assert failed["reason"] == 'the baselines did not reproduce: GOOD got 400 "Error", BAD got 400 "Error"'
 

@@ -17,6 +17,7 @@ Layout (imports point inward; docs/design.md says more)::
     diff, edits, align, tokens   the change tree: walk, apply/render, array alignment, string tokens
     document, wire, codecs, bodies   the request model, exact wire bytes, body codecs
     oracle, outcome, pointer         the judge of replies; verdicts; JSON Pointers
+    signature, error_shapes   what an answer says, echoes and volatile values masked; known error shapes
     secret_names            which names hold secrets (for redaction, messages and redirects)
 
 The public API::

@@ -12,15 +12,82 @@ limit. A :class:`Ticket` is one reservation; leaving its ``with`` block without
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from types import TracebackType
 
-__all__ = ["Budget", "BudgetSpent", "Ticket", "default_limit"]
+from reqbisect.search import Space
+
+__all__ = ["Bound", "Budget", "BudgetSpent", "Ticket", "plan_bound"]
+
+#: How many changes that matter the stated bound provides for (see :func:`plan_bound`).
+CAUSES = 2
+#: Requests per committed question with speculation at ``-j`` > 1: the engine's threshold
+#: (``search/engine.py``, "Why 0.34") keeps ``-j 8`` within twice the ``-j 1`` requests
+#: (``tests/bench/cases.py`` measures it per case).
+SPECULATION = 2
 
 
-def default_limit(changes: int) -> int:
-    """A budget the search stays within for ``changes`` changes (the bound stated before unsafe requests)."""
-    return 4 + 4 * max(1, changes) * max(1, math.ceil(math.log2(changes + 1)))
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """The most requests a run sends, and where they go (the number stated before not-safe requests)."""
+
+    baselines: int
+    search: int
+    verification: int
+    #: The changes that matter the search is provisioned for.
+    causes: int
+
+    @property
+    def total(self) -> int:
+        return self.baselines + self.search + self.verification
+
+
+def split_depth(space: Space) -> int:
+    """The most questions a binary search over ``space`` asks to narrow all of it to one change.
+
+    The search splits a run of changes where the change tree cuts shallowest
+    (``Space.split``), so the depth depends on the tree's shape, not only on
+    its size: it is measured by splitting the way the search does.
+    """
+    deepest = 0
+    stack: list[tuple[tuple[int, ...], int]] = [(tuple(range(space.size)), 0)]
+    while stack:
+        run, depth = stack.pop()
+        if len(run) <= 1:
+            deepest = max(deepest, depth)
+            continue
+        stack.extend((part, depth + 1) for part in space.split(run, 2))
+    return deepest
+
+
+def plan_bound(
+    space: Space, *, concurrency: int, repeat: int = 1, baseline_repeats: int = 1, singles: bool = True
+) -> Bound:
+    """The requests a run over ``space`` needs when at most :data:`CAUSES` changes matter.
+
+    Derivation (``search/ddmin.py``, ``search/dd.py``, ``search/engine.py``):
+    with ``D`` the split depth of the space, each change that matters costs
+    the question that finds its chunk guilty, at most ``D`` halvings, one
+    clean chunk removed beside it and its single-step check at the end:
+    ``D + 3``; one more question removes what is left. With ``c`` causes the
+    committed path is ``c * (D + 3) + 1`` questions, each judged ``repeat``
+    times. With ``concurrency > 1`` the engine sends speculative candidates,
+    at most :data:`SPECULATION` per committed question when splits are even.
+    The baselines are GOOD and BAD ``baseline_repeats`` times each; on a
+    consistent server the verification sends the answer's end of the pair
+    ``max(2, repeat)`` times (the other end is a baseline) and, with ``singles``
+    (``fix``/``break``), each single step away from it as often. A server that
+    contradicts itself makes the verification re-ask, past this bound.
+
+    The bound is a promise the run keeps, not an estimate: the command line
+    uses it as the request budget, so a search that needs more (more causes, a
+    server that is not consistent) stops there with the best result so far.
+    """
+    committed = CAUSES * (split_depth(space) + 3) + 1
+    search = min(SPECULATION, concurrency) * committed * repeat
+    verification = max(2, repeat) * (1 + (CAUSES if singles else 0))
+    return Bound(baselines=2 * baseline_repeats, search=search, verification=verification, causes=CAUSES)
 
 
 class BudgetSpent(Exception):
@@ -36,6 +103,12 @@ class Budget:
         self.sent = 0
         #: Requests waiting to go (rate slot, concurrency, connect).
         self.reserved = 0
+        #: Called whenever ``sent`` or ``reserved`` changes (progress displays).
+        self.on_change: Callable[[], None] | None = None
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
 
     @property
     def left(self) -> int | None:
@@ -52,6 +125,7 @@ class Budget:
         if left is not None and left <= 0:
             raise BudgetSpent(f"the request budget ({self.limit}) is spent")
         self.reserved += 1
+        self._changed()
         return Ticket(self)
 
 
@@ -70,12 +144,14 @@ class Ticket:
             self._open = False
             self._budget.reserved -= 1
             self._budget.sent += 1
+            self._budget._changed()
 
     def release(self) -> None:
         """The request never reached the server (idempotent; nothing after a commit)."""
         if self._open:
             self._open = False
             self._budget.reserved -= 1
+            self._budget._changed()
 
     def __enter__(self) -> Ticket:
         return self

@@ -18,7 +18,8 @@ import click
 
 from reqbisect import __version__
 from reqbisect.cli_json import json_command
-from reqbisect.cli_run import run_command
+from reqbisect.cli_log import log_command
+from reqbisect.cli_run import MAX_BODY, run_command
 from reqbisect.console import (
     POSITIVE, dump_json, echo_err, expression_oracle, load_capture, plural, request_inputs, write_request,
 )
@@ -89,12 +90,31 @@ def apply_command(request: str, patch_file: str, fmt: str) -> None:
 
     capture = load_capture(request)
     patch = _read_patch(patch_file)
-    try:
-        result = jsonpatch.apply_patch(capture.document, patch)
-    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
-        raise InputError(f"the patch does not apply: {exc}", source=patch_file) from None
+    result = capture.document
+    for index, op in enumerate(patch):
+        # One operation at a time, so the message names it; never the library's text, which quotes values.
+        try:
+            result = jsonpatch.apply_patch(result, [op])
+        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
+            raise InputError(
+                f"operation {index} ({op['op']} {op['path']}) does not apply to {request}: {_why_not(exc)}",
+                source=patch_file, hint="was the patch made for this request?",
+            ) from None
     document = validate_document(result, source=f"{request} + {patch_file}")
     write_request(dump(document, fmt, like=[capture]))
+
+
+def _why_not(exc: Exception) -> str:
+    """Why an operation failed, in words that quote no value of the document or the patch."""
+    import jsonpatch
+
+    if isinstance(exc, jsonpatch.JsonPatchTestFailed):
+        return "the value there is not the one the test expects"
+    if isinstance(exc, jsonpatch.InvalidJsonPatch):
+        return "it is not a valid operation (a missing value or from?)"
+    if isinstance(exc, jsonpatch.JsonPointerException):
+        return "its path (or from) does not exist there"
+    return "the path does not exist or cannot take this operation"
 
 
 def _read_patch(path: str) -> Patch:
@@ -131,8 +151,10 @@ def convert_command(request: str, fmt: str) -> None:
 @click.option("--target", help="Send to this origin instead.")
 @click.option("--app", help="Send to an in-process ASGI/WSGI app, module:attr.")
 @click.option("--timeout", default=30.0, show_default=True, type=POSITIVE, help="Seconds.")
+@MAX_BODY
 def send_command(
-    request: str, good_if: str | None, bad_if: str | None, target: str | None, app: str | None, timeout: float
+    request: str, good_if: str | None, bad_if: str | None, target: str | None, app: str | None, timeout: float,
+    max_body: int,
 ) -> ExitCode:
     """Send one request; print its status, a short body and its outcome."""
     import anyio
@@ -145,7 +167,7 @@ def send_command(
     capture = load_capture(request)
 
     async def go() -> Reply:
-        transport = open_transport(app=app, target=target, timeout=timeout)
+        transport = open_transport(app=app, target=target, timeout=timeout, max_body=max_body)
         try:
             return await transport.send(to_wire(capture.document, like=[capture]))
         finally:
@@ -153,13 +175,19 @@ def send_command(
 
     reply = anyio.run(go)
     click.echo(reply.short(400))
+    if reply.body_read.value == "cut":
+        click.echo(f"(body cut: only its first {max_body} bytes were read; raise --max-body to read more)")
     if oracle is not None:
         click.echo(f"outcome: {anyio.run(call_oracle, oracle, reply, capture.document)}")
+        why = oracle.failure(reply)
+        if why is not None:
+            echo_err(f"reqbisect: {why}")
     return ExitCode.BASELINES if reply.error is not None else ExitCode.FOUND
 
 
 cli.add_command(run_command)
 cli.add_command(json_command)
+cli.add_command(log_command)
 
 
 def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:

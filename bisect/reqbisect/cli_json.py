@@ -37,9 +37,10 @@ __all__ = ["json_command"]
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), callback=new_file,
               help="Write the patch here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole result as JSON on stdout.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 def json_command(
     good: str, bad: str, test_command: str, mode: str, concurrency: int, max_requests: int | None,
-    timeout: float | None, output: str | None, as_json: bool,
+    timeout: float | None, output: str | None, as_json: bool, quiet: bool,
 ) -> ExitCode:
     """Find the smallest patch between two JSON documents (GOOD passes the test, BAD fails it).
 
@@ -53,9 +54,14 @@ def json_command(
     from reqbisect.diff import diff
     from reqbisect.documents import abisect_documents
 
+    from reqbisect.outputs import check_outputs
+    from reqbisect.progress import ProgressDisplay
+
     check_command(test_command, option="--test")
     good_doc, good_text = _read_json(good)
     bad_doc, bad_text = _read_json(bad)
+    outputs = check_outputs({"--output": output}, inputs={"GOOD": good, "BAD": bad})
+    click.get_current_context().call_on_close(outputs.discard_unwritten)  # however the command ends
     if not diff(good_doc, bad_doc).changes:
         raise BaselineError("the two documents are equal; there is nothing to bisect")
     base, base_text = Mode(mode).base.pick((good, good_text), (bad, bad_text))
@@ -66,22 +72,29 @@ def json_command(
             test_command, Path(folder), name=name, dump=_json_style_of(base_text), timeout=timeout
         )
         try:
-            result = until_signal(
-                abisect_documents, good_doc, bad_doc, test, mode=mode, concurrency=concurrency,
-                max_requests=max_requests,
-            )
+            with ProgressDisplay(quiet=quiet, noun="test run") as display:
+                result = until_signal(
+                    abisect_documents, good_doc, bad_doc, test, mode=mode, concurrency=concurrency,
+                    max_requests=max_requests, progress=display.callback,
+                )
         except BaselineError as exc:
+            slow = f"; {plural(test.tally.timed_out, 'test run')} timed out after {timeout:g}s" if timeout else ""
             raise BaselineError(
-                exc.message, source="--test", hint="the command must exit 0 for GOOD and 1..127 (not 125) for BAD"
+                exc.message + (slow if test.tally.timed_out else ""), source="--test",
+                hint="raise --timeout, or make the test faster" if test.tally.timed_out
+                else "the command must exit 0 for GOOD and 1..127 (not 125) for BAD",
             ) from None
         except (Inconclusive, Interrupted) as exc:
             result, code = exc.result, exc.exit_code
             echo_err(f"reqbisect: {exc.format_message()}")
             if result is None:
                 return code
+    if test.tally.timed_out and timeout:
+        echo_err(
+            f"reqbisect: {plural(test.tally.timed_out, 'test run')} timed out after {timeout:g}s (--timeout) "
+            "and counted as unresolved"
+        )
     patch_text = dump_json(result.patch)
-    if output:
-        Path(output).write_text(patch_text + "\n", encoding="utf-8")
     click.echo(dump_json(_documents_result_json(result)) if as_json else patch_text)
     status = "minimal difference" if result.outcome == "found" else "best so far (not proven minimal)"
     ops = [f"{op['op']} {op['path']}" for op in result.patch]
@@ -92,6 +105,7 @@ def json_command(
         f"{plural(result.changes, 'change')}; {plural(s.requests, 'test run')} ({s.cache_hits} cached, "
         f"{s.unresolved} unresolved), {plural(s.rounds, 'round')}, {s.seconds:.1f}s"
     )
+    outputs.write("--output", patch_text + "\n")
     return code
 
 

@@ -13,7 +13,11 @@ Rules
   timestamp, so the bytes are reproducible); ``identity`` is ignored; any other coding
   makes the list unknown (:func:`content_codings` gives ``None``).
 * Form fields and query pairs split on ``&``; empty pieces are dropped; names and values
-  are percent-decoded with ``+`` as a space. A ``Cookie`` header splits on ``;`` into
+  are percent-decoded with ``+`` as a space. A name or value that is not valid
+  percent-encoding (a bare ``%`` as in ``discount=50%``, or escapes that do not decode
+  as UTF-8) is kept as written, and a value of that shape is written back as it is (when
+  it is ASCII without ``&``, ``=``, ``#``, space or control characters), so it reads back
+  the same and a capture's field goes out byte for byte. A ``Cookie`` header splits on ``;`` into
   ``name=value`` pairs, surrounding spaces removed. A repeated name holds a list, in
   order (:func:`group`).
 * When joining, pairs and cookies already seen in a capture keep their exact spelling,
@@ -112,8 +116,25 @@ def encode_text(text: str, charset: str) -> bytes:
 # -- forms and cookies -----------------------------------------------------------------
 
 
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_NOT_RAW = re.compile(r"[&=#\s\x00-\x1f\x7f]")
+
+
+def _lenient(text: str) -> bool:
+    """Whether ``text`` is not valid percent-encoding: a bare ``%``, or escapes that are not UTF-8."""
+    if _BAD_PERCENT.search(text):
+        return True
+    try:
+        unquote(text, errors="strict")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
 def _unform(text: str) -> str:
-    return unquote(text.replace("+", " "), errors="replace")
+    if _lenient(text):
+        return text  # kept as written (``discount=50%``), so it goes out byte for byte
+    return unquote(text.replace("+", " "))
 
 
 def split_form(raw: str) -> list[tuple[str, str, str]]:
@@ -144,6 +165,8 @@ class _Encoding:
     safe: str
 
     def __call__(self, text: str) -> str:
+        if _lenient(text) and text.isascii() and not _NOT_RAW.search(text):
+            return text  # reads back as itself (see _unform)
         out = quote(text, safe=self.safe)
         if self.plus:
             out = out.replace("%20", "+")

@@ -37,7 +37,7 @@ import signal
 import subprocess
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -50,7 +50,7 @@ from reqbisect.errors import InputError
 from reqbisect.oracle import Reply
 from reqbisect.outcome import Outcome
 
-__all__ = ["CommandOracle", "CommandTest", "check_command", "outcome_of_exit", "reply_to_stdin"]
+__all__ = ["CommandOracle", "CommandTest", "Tally", "check_command", "outcome_of_exit", "reply_to_stdin"]
 
 #: Exit status meaning "this candidate cannot be tested" (``git bisect run``'s 125).
 SKIP = 125
@@ -131,7 +131,18 @@ def reply_to_stdin(reply: Reply, document: Document) -> bytes:
     return json.dumps(payload, ensure_ascii=False).encode("utf-8")
 
 
-async def _run(command: str, *, stdin: bytes | None, timeout: float | None) -> int | None:
+class Tally:
+    """How many runs of a command timed out: a slow test is reported as "timed out", not just unresolved."""
+
+    __slots__ = ("timed_out",)
+
+    def __init__(self) -> None:
+        self.timed_out = 0
+
+
+async def _run(
+    command: str, *, stdin: bytes | None, timeout: float | None, tally: Tally | None = None
+) -> int | None:
     """Run ``command`` through the shell; its exit status, or None if it timed out or would not start."""
     try:
         # Shielded: a cancellation while spawning would leave a process nobody kills or waits for.
@@ -158,6 +169,8 @@ async def _run(command: str, *, stdin: bytes | None, timeout: float | None) -> i
                 _kill(process)
                 raise
             return process.returncode
+    if tally is not None:
+        tally.timed_out += 1
     return None
 
 
@@ -202,9 +215,11 @@ class CommandOracle:
 
     command: str
     timeout: float | None = None
+    #: Runs that timed out (not part of the oracle's identity).
+    tally: Tally = field(default_factory=Tally, repr=False, compare=False)
 
     async def __call__(self, reply: Reply, document: Document) -> Outcome:
-        status = await _run(self.command, stdin=reply_to_stdin(reply, document), timeout=self.timeout)
+        status = await _run(self.command, stdin=reply_to_stdin(reply, document), timeout=self.timeout, tally=self.tally)
         return outcome_of_exit(status)
 
 
@@ -235,6 +250,8 @@ class CommandTest:
     name: str = "candidate.json"
     dump: Callable[[JSONValue], str] = _plain
     timeout: float | None = None
+    #: Runs that timed out.
+    tally: Tally = field(default_factory=Tally, repr=False, compare=False)
 
     @property
     def uses_file(self) -> bool:
@@ -244,7 +261,7 @@ class CommandTest:
     async def __call__(self, document: JSONValue) -> Outcome:
         text = self.dump(document).encode("utf-8")
         if not self.uses_file:
-            return outcome_of_exit(await _run(self.command, stdin=text, timeout=self.timeout))
+            return outcome_of_exit(await _run(self.command, stdin=text, timeout=self.timeout, tally=self.tally))
         with anyio.CancelScope(shield=True):  # a directory made, then abandoned, would never be removed
             made = await anyio.to_thread.run_sync(partial(tempfile.mkdtemp, prefix="candidate-", dir=self.directory))
         folder = anyio.Path(made)
@@ -252,7 +269,7 @@ class CommandTest:
         try:
             await path.write_bytes(text)
             command = self.command.replace("{}", shlex.quote(str(path)))
-            return outcome_of_exit(await _run(command, stdin=None, timeout=self.timeout))
+            return outcome_of_exit(await _run(command, stdin=None, timeout=self.timeout, tally=self.tally))
         finally:
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(partial(shutil.rmtree, folder, ignore_errors=True))

@@ -20,7 +20,7 @@ from reqbisect.errors import Interrupted, ReqbisectError
 
 if TYPE_CHECKING:
     from reqbisect.document import Capture
-    from reqbisect.oracle import ExpressionOracle
+    from reqbisect.expressions import ExpressionOracle
 
 T = TypeVar("T")
 
@@ -88,7 +88,7 @@ def write_request(text: str) -> None:
 
 
 def expression_oracle(good_if: str | None, bad_if: str | None) -> ExpressionOracle | None:
-    from reqbisect.oracle import Expression, ExpressionOracle
+    from reqbisect.expressions import Expression, ExpressionOracle
 
     if good_if is None and bad_if is None:
         return None

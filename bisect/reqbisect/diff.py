@@ -14,8 +14,13 @@ all give ``b`` (docs/design.md, "Diff, changes, patch"). Values compare strictly
 * Arrays are aligned (:mod:`reqbisect.align`): by an identity key such as ``id`` when
   both are keyed arrays of objects, else by equality. Elements matched by identity
   recurse. Between two matched runs lies a gap; when matching by equality, the gap's
-  elements are paired by position, and a pair of two objects or two arrays recurses.
-  Every other unmatched element is a ``delete`` (from ``a``) or an ``insert`` (from ``b``).
+  similar elements pair first (two objects or two arrays sharing most of their leaves,
+  :func:`~reqbisect.align.pair_similar`), then the elements between two similar pairs
+  pair by position, and a pair of two objects or two arrays recurses. So an element
+  inserted beside one that only gained a field is an ``insert``, not a rewrite of its
+  neighbour. Every other unmatched element is a ``delete`` (from ``a``) or an
+  ``insert`` (from ``b``); the two at one position render as one ``replace`` when both
+  apply.
 * An added, inserted or replacing container is an atom meaning "the empty container",
   and each of its members is a child change whose ``parent`` is that atom, down to the
   scalar leaves. A change counts only when its whole parent chain is applied.
@@ -46,9 +51,8 @@ document. :meth:`ChangeTree.apply` and :meth:`ChangeTree.patch` walk the plan, t
 only the nodes whose range of change numbers holds a selected change; the patch is
 RFC 6902 with ``add``, ``remove`` and ``replace`` only.
 
-Deliberately skipped: similarity-based pairing inside gaps (pairing is positional),
-move detection, and splitting strings inside arrays into tokens (a changed string element
-is a ``delete`` plus an ``insert``).
+Deliberately skipped: move detection, and splitting strings inside arrays into tokens (a
+changed string element is a ``delete`` plus an ``insert``, rendered as one ``replace``).
 """
 
 from __future__ import annotations
@@ -60,7 +64,7 @@ from difflib import SequenceMatcher
 from typing import Union
 
 from reqbisect._types import JSONValue, Patch
-from reqbisect.align import align
+from reqbisect.align import align, pair_similar
 from reqbisect.edits import (
     Added,
     ArrayDiff,
@@ -334,18 +338,26 @@ class _Differ:
     def _gap(
         self, xs: list[JSONValue], ys: list[JSONValue], start: int, path: _Path, slots: list[Slot], pair: bool
     ) -> None:
-        """Slots for unmatched elements: ``xs`` of ``a`` (from index ``start``), ``ys`` of ``b``."""
-        n, m = len(xs), len(ys)
-        for t in range(max(n, m)):
-            if pair and t < n and t < m:
-                x, y = xs[t], ys[t]
-                if isinstance(x, (dict, list)) and type(x) is type(y):
-                    self._pair(x, y, start + t, path, slots)
+        """Slots for unmatched elements: ``xs`` of ``a`` (from index ``start``), ``ys`` of ``b``.
+
+        Similar elements pair first; the runs between two such pairs pair by position.
+        (One frame per array level: deep documents recurse through here.)
+        """
+        i = j = 0
+        for pi, pj in [*(pair_similar(xs, ys) if pair else []), (len(xs), len(ys))]:
+            n, m = pi - i, pj - j
+            for t in range(max(n, m)):
+                x, y, at = (xs[i + t] if t < n else None), (ys[j + t] if t < m else None), start + i + t
+                if pair and t < n and t < m and isinstance(x, (dict, list)) and type(x) is type(y):
+                    self._pair(x, y, at, path, slots)
                     continue
-            if t < n:
-                slots.append(Delete(start + t, self._leaf("delete", (*path, start + t), xs[t], None)))
-            if t < m:
-                slots.append(Insert(self.new(ys[t], (*path, start + min(t, n)), "insert", None, None)))
+                if t < n:
+                    slots.append(Delete(at, self._leaf("delete", (*path, at), x, None)))
+                if t < m:
+                    slots.append(Insert(self.new(y, (*path, start + i + min(t, n)), "insert", None, None)))
+            if pi < len(xs):
+                self._pair(xs[pi], ys[pj], start + pi, path, slots)
+            i, j = pi + 1, pj + 1
 
     def text(self, a: str, b: str, path: _Path) -> TextDiff | None:
         split = tokenise(a, b)

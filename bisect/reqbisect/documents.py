@@ -27,7 +27,7 @@ from reqbisect.mode import Mode, Side
 from reqbisect.oracle import Reply, to_outcome
 from reqbisect.options import RunOptions
 from reqbisect.outcome import Outcome
-from reqbisect.phases import Run
+from reqbisect.phases import Progress, Run
 from reqbisect.pipeline import run
 from reqbisect.plan import make_plan
 from reqbisect.result import Result
@@ -44,6 +44,7 @@ class DocumentJudge:
 
     repeat = 1
     verification_reserve = 0
+    oracle_description: str | None = "the test function"
 
     def __init__(self, test: Test, budget: Budget) -> None:
         self._test = test
@@ -75,10 +76,11 @@ class DocumentJudge:
             return Votes((Outcome.UNRESOLVED,) * times, spent=True)
         return Votes((outcome,) * times)
 
-    async def calibrate(self, good: JSONValue, bad: JSONValue, *, times: int) -> None:
+    async def calibrate(self, good: JSONValue, bad: JSONValue, *, times: int, majority: bool = False) -> tuple[str, ...]:
         good_outcome, bad_outcome = await self._outcome(good), await self._outcome(bad)
         if good_outcome is not Outcome.GOOD or bad_outcome is not Outcome.BAD:
             raise BaselineError(f"the good document is {good_outcome} and the bad one is {bad_outcome}")
+        return ()
 
 
 async def abisect_documents(
@@ -90,6 +92,7 @@ async def abisect_documents(
     concurrency: int = 8,
     max_requests: int | None = None,
     stop: anyio.Event | None = None,
+    progress: Callable[[Progress], None] | None = None,
 ) -> Result:
     """Bisect any two JSON documents with ``test`` (document -> Outcome or bool; True is GOOD).
 
@@ -110,7 +113,9 @@ async def abisect_documents(
         raise BaselineError("the two documents are equal; there is nothing to bisect")
     clock = SystemClock()
     judge = DocumentJudge(test, Budget(max_requests))
-    context = Run(plan=plan, judge=judge, options=options, clock=clock, started=clock.now(), stop=stop)
+    context = Run(
+        plan=plan, judge=judge, options=options, clock=clock, started=clock.now(), stop=stop, progress=progress
+    )
     with first_error():
         return await run(context)
 

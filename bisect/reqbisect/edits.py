@@ -16,7 +16,8 @@ Rules
   are tracked while walking an array's slots: an element of ``base`` that stays, or that
   is recursed into, advances the position; an applied ``delete`` becomes ``remove``
   (section 4.2) at the current position; an applied ``insert`` becomes ``add`` (section
-  4.1) at it and advances it. An applied ``add`` of an object member is one ``add``
+  4.1) at it and advances it, except right after an applied ``delete``: the two become
+  one ``replace`` (section 4.3) of that element. An applied ``add`` of an object member is one ``add``
   whose value is the partially built container; an applied ``replace`` is one
   ``replace`` (section 4.3), and so is a string with any token applied. Paths are
   JSON Pointers (RFC 6901, :mod:`reqbisect.pointer`). ``move``, ``copy`` and ``test``
@@ -242,21 +243,35 @@ class ArrayDiff:
         assert isinstance(base, list)
         ids = sel.ids
         position = 0  # index in the array as the ops emitted so far have left it
-        for s in self.slots:
+        slots = self.slots
+        replacing = False  # an applied delete is waiting for the insert right after it
+        for k, s in enumerate(slots):
             if isinstance(s, Keep):
                 position += s.count
             elif isinstance(s, Delete):
-                if s.id in ids:
+                if s.id in ids and _replaces(slots, k + 1, ids):
+                    replacing = True
+                elif s.id in ids:
                     out.append({"op": "remove", "path": f"{pointer}/{position}"})
                 else:
                     position += 1
             elif isinstance(s, Insert):
                 if s.new.id in ids:
-                    out.append({"op": "add", "path": f"{pointer}/{position}", "value": s.new.build(ids)})
+                    op = "replace" if replacing else "add"
+                    out.append({"op": op, "path": f"{pointer}/{position}", "value": s.new.build(ids)})
                     position += 1
+                    replacing = False
             else:
                 s.edit.ops(base[s.index], sel, f"{pointer}/{position}", out)
                 position += 1
+
+
+def _replaces(slots: tuple[Slot, ...], k: int, ids: frozenset[int]) -> bool:
+    """Whether ``slots[k]`` is an applied insert (it then replaces the applied delete before it)."""
+    if k >= len(slots):
+        return False
+    s = slots[k]
+    return isinstance(s, Insert) and s.new.id in ids
 
 
 Edit = Union[ObjectDiff, ArrayDiff, TextDiff, Replace]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from reqbisect.errors import InputError
 from reqbisect.mode import Mode
+from reqbisect.reading import DEFAULT_MAX_BODY
 
 __all__ = ["RunOptions"]
 
@@ -33,15 +34,26 @@ class RunOptions:
     backoff: float = 0.5
     rate: float | None = None
     repeat: int = 1
-    baseline_repeats: int = 2
+    #: Sends of each baseline, all of which must agree; None: ``repeat`` sends, decided by
+    #: majority, and more only when they contradict each other (docs/design.md, "Verification").
+    baseline_repeats: int | None = None
     follow_redirects: bool = False
     ignore: tuple[str, ...] = field(default=())
     journal: Path | None = None
     resume: Path | None = None
+    max_body: int = DEFAULT_MAX_BODY
+    #: Statuses retried like a transport error (``--retry-on``); 429 and 503 always are.
+    retry_on: frozenset[int] = frozenset({429, 503})
+    #: After the answer is verified, take away what the minimal good and bad requests share.
+    shrink: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "mode", Mode.of(self.mode))
         object.__setattr__(self, "ignore", tuple(self.ignore))
+        object.__setattr__(self, "retry_on", frozenset(self.retry_on) | {429, 503})
+        for status in self.retry_on:
+            if not 100 <= status <= 599:
+                raise InputError("not an HTTP status", source="--retry-on", got=str(status), expected="100..599")
         for name in ("journal", "resume"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, Path):
@@ -49,7 +61,7 @@ class RunOptions:
         for option, value, least in (
             ("--concurrency", self.concurrency, 1),
             ("--repeat", self.repeat, 1),
-            ("--baseline-repeats", self.baseline_repeats, 1),
+            ("--baseline-repeats", 1 if self.baseline_repeats is None else self.baseline_repeats, 1),
             ("--retries", self.retries, 0),
         ):
             if value < least:
@@ -57,6 +69,9 @@ class RunOptions:
         for option, number in (("--rate", self.rate), ("--max-time", self.max_time)):
             if number is not None and not (math.isfinite(number) and number > 0):
                 raise InputError("must be a finite number above zero", source=option, got=str(number))
+        if isinstance(self.max_body, bool) or not isinstance(self.max_body, int) or self.max_body < 0:
+            raise InputError("must be a whole number of bytes, zero or more", source="--max-body",
+                             got=repr(self.max_body))
         if not self.timeout > 0:  # infinity is allowed: no deadline (a library caller's choice)
             raise InputError("must be above zero", source="--timeout", got=str(self.timeout))
         if not (math.isfinite(self.backoff) and self.backoff >= 0):
@@ -69,5 +84,5 @@ class RunOptions:
 
     @property
     def baseline_sends(self) -> int:
-        """Requests the baselines take: GOOD and BAD, each ``baseline_repeats`` times."""
-        return 2 * self.baseline_repeats
+        """Requests the baselines take at least: GOOD and BAD, each ``baseline_repeats`` (or ``repeat``) times."""
+        return 2 * (self.repeat if self.baseline_repeats is None else self.baseline_repeats)

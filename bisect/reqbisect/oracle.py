@@ -1,45 +1,47 @@
-"""Judging responses: the baseline signature, ``--good-if``/``--bad-if``, callables.
+"""Judging responses: the reply, the baseline signature oracle, callables.
+
+``--good-if``/``--bad-if`` expressions live in :mod:`reqbisect.expressions`.
 
 Default judgement (docs/design.md, "Outcomes"): a response is GOOD when it has GOOD's
-status, BAD when it has BAD's status *and* BAD's error signature, and
-UNRESOLVED otherwise, so a candidate that fails some other way is never taken
-for the failure we are chasing (no slippage). When both baselines share a
-status, the signatures alone tell them apart. Rate limits (429) and overload
-(503) are never judged unless a baseline itself answered that way.
+status, BAD when it has BAD's status *and* fails the way BAD did (its
+signature, or some of BAD's error entries and no other), and UNRESOLVED
+otherwise, so a candidate that fails some other way is never taken for the
+failure we are chasing (no slippage). When both baselines share a status, the
+body decides: GraphQL ``errors`` and JSON-RPC ``error`` answers are failures,
+else the signatures tell them apart. Rate limits (429) and overload (503) are
+never judged unless a baseline itself answered that way.
 
-The *signature* of a response is its status and its body with volatile values
-masked: JSON bodies keep their structure and their non-volatile strings, with
-every number and every id-, timestamp- or token-looking string replaced by a
-placeholder; other bodies have the same patterns masked in their text.
+Signatures (the body with volatile values and echoes of the request masked,
+and known error shapes read for their stable parts) live in
+``reqbisect.signature``.
 """
 
 from __future__ import annotations
 
-import ast
-import builtins
-import hashlib
+import enum
 import inspect
 import json
-import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Union
+from dataclasses import dataclass
+from typing import Union
 
 from reqbisect._types import Document, JSONValue
-from reqbisect.errors import BaselineError, InputError
+from reqbisect.errors import BaselineError
 from reqbisect.outcome import Outcome
+from reqbisect.signature import Signature, signature, signature_digest
 
 __all__ = [
     "OVERLOAD",
-    "Expression",
+    "BodyRead",
     "Recorded",
     "Oracle",
     "Reply",
     "SignatureOracle",
-    "ExpressionOracle",
     "call_oracle",
+    "describe_oracle",
     "informative",
     "signature",
+    "signature_digest",
 ]
 
 
@@ -56,6 +58,20 @@ class Recorded:
     signature: str
 
 
+class BodyRead(str, enum.Enum):
+    """How much of a response body was read (docs/design.md, "Reading answers")."""
+
+    #: All of it (after content decoding).
+    WHOLE = "whole"
+    #: Its first ``--max-body`` bytes (after decoding); the rest was never read.
+    CUT = "cut"
+    #: None of it: the oracle needed only the status line and headers.
+    UNREAD = "unread"
+
+    def __repr__(self) -> str:
+        return f"BodyRead.{self.name}"
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """What came back for one request: a response, or a transport error."""
@@ -63,12 +79,14 @@ class Reply:
     status: int | None
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
-    #: Seconds from sending to the end of the body.
+    #: Seconds from sending to the end of the body (to the headers when the body was not read).
     elapsed: float = 0.0
     #: A transport error after retries ("connection refused", "timed out"), else None.
     error: str | None = None
     #: Set when the answer comes from a journal (``--resume``) instead of the server.
     recorded: Recorded | None = None
+    #: How much of the body was read: ``body`` is all of it only when WHOLE.
+    body_read: BodyRead = BodyRead.WHOLE
 
     @property
     def retryable(self) -> bool:
@@ -134,58 +152,7 @@ def to_outcome(answer: object) -> Outcome:
     )
 
 
-# -- signatures -----------------------------------------------------------------
-
-_VOLATILE = re.compile(
-    r"""
-    [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}   # uuid
-  | \d{4}-\d{2}-\d{2}[T\ ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?  # timestamp
-  | \b[A-Za-z]{3},\ \d{2}\ [A-Za-z]{3}\ \d{4}\ \d{2}:\d{2}:\d{2}\ GMT  # HTTP date
-  | \b[A-Za-z0-9_]*\d[A-Za-z0-9_-]{7,}                              # ids and tokens with digits
-  | \b[0-9a-f]{8,}\b                                                # hex
-  | \d+(\.\d+)?                                                     # numbers
-    """,
-    re.VERBOSE | re.IGNORECASE,
-)
-
-
-def _mask_text(text: str) -> str:
-    return _VOLATILE.sub("#", text)
-
-
-def _mask(value: JSONValue) -> JSONValue:
-    if isinstance(value, dict):
-        return {key: _mask(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_mask(item) for item in value]
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, (int, float)):
-        return "#"
-    return _mask_text(value)
-
-
-def signature(reply: Reply) -> str:
-    """The status and the body with volatile values masked, as one string."""
-    if reply.error is not None:
-        return "error"
-    data = reply.json
-    if data is not None or reply.body.strip() == b"null":
-        body = json.dumps(_mask(data), sort_keys=True, ensure_ascii=False)
-    else:
-        body = _mask_text(" ".join(reply.text.split()))
-    return f"{reply.status} {body}"
-
-
-def signature_digest(reply: Reply) -> str:
-    """A short hash of :func:`signature`: what the default oracle compares and the journal keeps.
-
-    The masked body can still hold a secret the server echoed (a token in letters
-    only), so only its hash is stored.
-    """
-    if reply.recorded is not None:
-        return reply.recorded.signature
-    return hashlib.sha256(signature(reply).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+# -- the default oracle ------------------------------------------------------------
 
 
 def informative(replies: Sequence[Reply]) -> Sequence[Reply]:
@@ -194,59 +161,120 @@ def informative(replies: Sequence[Reply]) -> Sequence[Reply]:
     return kept or replies
 
 
+def _check_baseline(name: str, replies: Sequence[Reply]) -> None:
+    if all(reply.status in OVERLOAD for reply in replies):
+        raise BaselineError(
+            f"{name} got {replies[0].short()} on every try: the server is overloaded or rate-limiting",
+            hint="try again later, or lower --rate / -j and raise --retries",
+        )
+    for reply in replies:
+        if reply.error is not None:
+            raise BaselineError(f"{name} got no response: {reply.error}")
+    statuses = [reply.status for reply in replies]
+    if len(set(statuses)) > 1:
+        raise BaselineError(
+            f"{name} is flaky: sent {len(replies)} times it answered "
+            + ", ".join(str(status) for status in statuses),
+            hint="the server answers this request differently from one send to the next; "
+            "use --good-if/--bad-if to say which answers count as good (e.g. 'status < 400')",
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class SignatureOracle:
-    """The default oracle, learned from the baseline replies (each sent one or more times)."""
+    """The default oracle, learned from the baseline replies (each sent one or more times).
+
+    How it tells GOOD from BAD (:attr:`basis`):
+
+    * different statuses: GOOD's status is good; BAD's status with BAD's
+      signature (or with some of BAD's error entries and no other) is bad;
+    * the same status, GraphQL or JSON-RPC answers where GOOD succeeded and BAD
+      failed: a success is good, a failure with BAD's errors (or some of them) bad;
+    * the same status otherwise: GOOD's signature is good, BAD's bad.
+    """
 
     good_status: int | None
     bad_status: int | None
     #: The digest of every signature BAD showed over its repeats (what varies is learned this way).
     bad_signatures: frozenset[str]
     good_signatures: frozenset[str]
+    #: Digests of every error entry BAD's answers held (see ``reqbisect.signature``).
+    bad_entries: frozenset[str] = frozenset()
+    #: "GraphQL" or "JSON-RPC" when GOOD and BAD share a status and that protocol tells them apart.
+    protocol: str | None = None
 
     @classmethod
-    def learn(cls, good: Sequence[Reply], bad: Sequence[Reply]) -> SignatureOracle:
+    def learn(
+        cls,
+        good: Sequence[Reply],
+        bad: Sequence[Reply],
+        *,
+        documents: tuple[Document | None, Document | None] = (None, None),
+    ) -> SignatureOracle:
         """Learn from the baseline replies; raise :class:`BaselineError` if they cannot work.
+
+        Args:
+            good, bad: the replies to GOOD and to BAD.
+            documents: the GOOD and BAD request documents, whose echoes are masked.
 
         Raises:
             BaselineError: a baseline got no response, answered differently on its
                 repeats (flaky), or the two baselines cannot be told apart.
         """
         good, bad = informative(good), informative(bad)
-        for name, replies in (("GOOD", good), ("BAD", bad)):
-            if all(reply.status in OVERLOAD for reply in replies):
-                raise BaselineError(
-                    f"{name} got {replies[0].short()} on every try: the server is overloaded or rate-limiting",
-                    hint="try again later, or lower --rate / -j and raise --retries",
-                )
-            for reply in replies:
-                if reply.error is not None:
-                    raise BaselineError(f"{name} got no response: {reply.error}")
-            statuses = [reply.status for reply in replies]
-            if len(set(statuses)) > 1:
-                raise BaselineError(
-                    f"{name} is flaky: sent {len(replies)} times it answered "
-                    + ", ".join(str(status) for status in statuses),
-                    hint="use --good-if/--bad-if to say what counts, or --repeat N to take a majority",
-                )
+        _check_baseline("GOOD", good)
+        _check_baseline("BAD", bad)
         good_status, bad_status = good[0].status or 0, bad[0].status or 0
         if good_status >= 400 > bad_status:
             raise BaselineError(
                 f"GOOD is not good: it got {good[0].short()} while BAD got {bad[0].short()}",
                 hint="did you swap them? (use --good-if/--bad-if to define good yourself)",
             )
+        good_sigs = [signature(reply, documents[0]) for reply in good]
+        bad_sigs = [signature(reply, documents[1]) for reply in bad]
+        protocol = None
+        if (
+            good_status == bad_status
+            and all(sig.verdict == "success" for sig in good_sigs)
+            and all(sig.verdict == "failure" for sig in bad_sigs)
+        ):
+            protocol = "GraphQL" if all(sig.shape == "graphql" for sig in bad_sigs) else "JSON-RPC"
         oracle = cls(
             good_status=good[0].status,
             bad_status=bad[0].status,
-            bad_signatures=frozenset(signature_digest(reply) for reply in bad),
-            good_signatures=frozenset(signature_digest(reply) for reply in good),
+            bad_signatures=frozenset(sig.whole for sig in bad_sigs),
+            good_signatures=frozenset(sig.whole for sig in good_sigs),
+            bad_entries=frozenset(entry for sig in bad_sigs for entry in sig.entries),
+            protocol=protocol,
         )
-        if good_status == bad_status and oracle.good_signatures & oracle.bad_signatures:
+        if good_status == bad_status and protocol is None and oracle.good_signatures & oracle.bad_signatures:
             raise BaselineError(
                 f"GOOD and BAD get the same answer ({good[0].short()})",
                 hint="nothing to bisect; use --good-if/--bad-if if the difference is elsewhere",
             )
         return oracle
+
+    def reads_body(self, status: int, headers: tuple[tuple[str, str], ...]) -> bool:
+        """Whether an answer's body can change its outcome: not when it has GOOD's (distinct) status."""
+        return self.good_status == self.bad_status or status != self.good_status
+
+    @property
+    def basis(self) -> str:
+        """How good and bad are told apart, in words: "status 200 vs 422", "GraphQL errors", "body signature"."""
+        if self.good_status != self.bad_status:
+            return f"status {self.good_status} vs {self.bad_status}"
+        if self.protocol == "GraphQL":
+            return "GraphQL errors"
+        if self.protocol is not None:
+            return f"{self.protocol} error"
+        return "body signature"
+
+    def _fails_like_bad(self, sig: Signature) -> bool:
+        # A known error shape is judged by its entries alone: the rest of its body (numbers
+        # masked, echoes, partial data) says nothing about which error it is.
+        if sig.entries and self.bad_entries:
+            return sig.within(self.bad_entries)
+        return sig.whole in self.bad_signatures
 
     def __call__(self, reply: Reply, document: Document) -> Outcome:
         if reply.error is not None:
@@ -254,98 +282,31 @@ class SignatureOracle:
         status = reply.status
         if status in OVERLOAD and status not in (self.good_status, self.bad_status):
             return Outcome.UNRESOLVED
-        sig = signature_digest(reply)
         if self.good_status != self.bad_status:
             if status == self.good_status:
                 return Outcome.GOOD
-            if status == self.bad_status and sig in self.bad_signatures:
+            if status == self.bad_status and self._fails_like_bad(signature(reply, document)):
                 return Outcome.BAD
             return Outcome.UNRESOLVED
-        if sig in self.good_signatures:
+        if status != self.good_status:
+            return Outcome.UNRESOLVED
+        sig = signature(reply, document)
+        if self.protocol is not None:
+            if sig.verdict == "success":
+                return Outcome.GOOD
+            return Outcome.BAD if sig.verdict == "failure" and self._fails_like_bad(sig) else Outcome.UNRESOLVED
+        if sig.whole in self.good_signatures:
             return Outcome.GOOD
-        if sig in self.bad_signatures:
+        if self._fails_like_bad(sig):
             return Outcome.BAD
         return Outcome.UNRESOLVED
 
 
-# -- expressions -------------------------------------------------------------------
-
-_NAMES = ("status", "headers", "text", "json", "elapsed")
-_BUILTINS: dict[str, Any] = {
-    name: getattr(builtins, name)
-    for name in ("len", "int", "float", "str", "bool", "any", "all", "min", "max", "abs", "isinstance", "dict", "list")
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Expression:
-    """A Python expression over ``status``, ``headers``, ``text``, ``json`` and ``elapsed``."""
-
-    source: str
-    option: str
-    code: Any = field(repr=False, compare=False)
-
-    @classmethod
-    def parse(cls, source: str, *, option: str) -> Expression:
-        """Compile and check ``source``; raise :class:`InputError` naming ``option``.
-
-        Raises:
-            InputError: a syntax error, or a name that is not available.
-        """
-        try:
-            tree = ast.parse(source, mode="eval")
-        except SyntaxError as exc:
-            column = (exc.offset or 1)
-            raise InputError(
-                f"invalid expression: {exc.msg}", source=option, location=f"column {column}"
-            ) from None
-        bound = {node.arg for node in ast.walk(tree) if isinstance(node, ast.arg)}
-        allowed = set(_NAMES) | set(_BUILTINS) | bound
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Name) and node.id not in allowed:
-                raise InputError(
-                    f"name {node.id!r} is not defined",
-                    source=option,
-                    hint="available: " + ", ".join(_NAMES),
-                )
-            if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
-                raise InputError(f"attribute {node.attr!r} is not available", source=option)
-        return cls(source, option, compile(tree, option, "eval"))
-
-    def holds(self, reply: Reply) -> bool | None:
-        """True or False, or None when the expression fails on this reply."""
-        names = {
-            "status": reply.status,
-            "headers": {key.lower(): value for key, value in reply.headers},
-            "text": reply.text,
-            "json": reply.json,
-            "elapsed": reply.elapsed,
-        }
-        try:
-            return bool(eval(self.code, {"__builtins__": _BUILTINS}, names))  # noqa: S307
-        except Exception:  # the user's expression on an unexpected body
-            return None
-
-
-@dataclass(frozen=True, slots=True)
-class ExpressionOracle:
-    """``--good-if`` and/or ``--bad-if``: the one given decides, the other is its negation."""
-
-    good_if: Expression | None
-    bad_if: Expression | None
-
-    def __call__(self, reply: Reply, document: Document) -> Outcome:
-        if reply.error is not None:
-            return Outcome.UNRESOLVED
-        good = self.good_if.holds(reply) if self.good_if else None
-        bad = self.bad_if.holds(reply) if self.bad_if else None
-        if self.good_if and self.bad_if:
-            if good and not bad:
-                return Outcome.GOOD
-            if bad and not good:
-                return Outcome.BAD
-            return Outcome.UNRESOLVED
-        decided = good if self.good_if else (None if bad is None else not bad)
-        if decided is None:
-            return Outcome.UNRESOLVED
-        return Outcome.GOOD if decided else Outcome.BAD
+def describe_oracle(oracle: object) -> str:
+    """How ``oracle`` tells good from bad, in words, for the summary, the report and ``--json``."""
+    if isinstance(oracle, SignatureOracle):
+        return oracle.basis
+    name = getattr(oracle, "description", None)
+    if isinstance(name, str):
+        return name
+    return "the oracle given"

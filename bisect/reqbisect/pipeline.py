@@ -1,4 +1,4 @@
-"""One run, as four phases: baselines -> search -> verification -> conclusion.
+"""One run, as four phases: baselines -> search -> verification -> conclusion (shrink before it with ``--shrink``).
 
 ::
 
@@ -8,6 +8,7 @@
      (requests or   │  search         the core proposes, the driver sends,   reqbisect.search,
       documents)    │                 outcomes go back in proposal order     reqbisect.driver
                     │  verification   the answer, sent again
+                    │  shrink         (--shrink) what the pair shares, taken away   reqbisect.shrink
                     v  conclusion     Result, or Inconclusive / Interrupted
                   Result
 
@@ -24,13 +25,15 @@ from reqbisect.conclusion import conclude, failed_baselines
 from reqbisect.errors import BaselineError
 from reqbisect.phases import Phase, Run, establish_baselines, search
 from reqbisect.result import Result
+from reqbisect.search import State
+from reqbisect.shrink import shrink
 from reqbisect.verification import verify
 
 __all__ = ["run"]
 
 
 async def run(context: Run) -> Result:
-    """Baselines, search, verification, conclusion: the whole run (see the module docstring).
+    """Baselines, search, verification, (shrink,) conclusion: the whole run (see the module docstring).
 
     Raises:
         BaselineError: the baselines do not reproduce (``.result`` says what came back).
@@ -47,5 +50,8 @@ async def run(context: Run) -> Result:
     searched = await search(context, baselines)
     context.report(Phase.VERIFICATION, size=context.plan.mode.size(searched.best))
     verification = await verify(context, searched)
+    shrunk = None
+    if context.options.shrink and verification.verified and searched.state is State.DONE and searched.halt is None:
+        shrunk = await shrink(context, searched)
     context.report(Phase.CONCLUSION, size=context.plan.mode.size(searched.best))
-    return conclude(context, baselines, searched, verification)
+    return conclude(context, baselines, searched, verification, shrunk)

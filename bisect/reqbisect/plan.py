@@ -44,6 +44,22 @@ class Plan:
         """The document with the changes of ``config`` applied to the base side."""
         return self.tree.apply(self.changes(config))
 
+    def roots(self, config: Config) -> list[int]:
+        """The members of ``config`` that stand for a patch op of their own (no ancestor in it).
+
+        The others only shape an added or replaced value, e.g. the ``text`` of an added block.
+        """
+        chosen = {self.ids[i] for i in config}
+        changes = self.tree.changes
+        out = []
+        for i in sorted(config):
+            parent = changes[self.ids[i]].parent
+            while parent is not None and parent not in chosen:
+                parent = changes[parent].parent
+            if parent is None:
+                out.append(i)
+        return out
+
     def pointer(self, index: int) -> str:
         """Where change ``index`` of the space is, as a JSON Pointer."""
         return self.tree.changes[self.ids[index]].pointer

@@ -26,7 +26,7 @@ from reqbisect.driver import first_error, synchronous
 from reqbisect.errors import BaselineError, InputError
 from reqbisect.formats import load_request
 from reqbisect.hooks import Prepare
-from reqbisect.journal import Journal, Replay, read_journal
+from reqbisect.journal import Journal, Replay, changes_from, read_journal
 from reqbisect.judge import RequestJudge
 from reqbisect.mode import Mode
 from reqbisect.options import RunOptions
@@ -34,8 +34,10 @@ from reqbisect.oracle import Oracle
 from reqbisect.phases import Progress, Run
 from reqbisect.pipeline import run
 from reqbisect.plan import make_plan
+from reqbisect.reading import DEFAULT_MAX_BODY
 from reqbisect.result import Result
 from reqbisect.sender import Sender
+from reqbisect.signature import SCHEME as SIGNATURE_SCHEME
 from reqbisect.transport import Clock, SystemClock, open_transport
 
 __all__ = ["Progress", "abisect", "bisect"]
@@ -64,7 +66,7 @@ def _run_identity(mode: Mode, good: Document, bad: Document, oracle: Oracle | No
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     if oracle is None:
-        judge = "default"
+        judge = f"default/signature-{SIGNATURE_SCHEME}"  # recorded signatures are only comparable within a scheme
     elif dataclasses.is_dataclass(oracle):
         judge = repr(oracle)  # --good-if/--bad-if and command oracles: their options
     else:
@@ -94,12 +96,14 @@ async def abisect(
     backoff: float = 0.5,
     rate: float | None = None,
     repeat: int = 1,
-    baseline_repeats: int = 2,
+    baseline_repeats: int | None = None,
     follow_redirects: bool = False,
     ignore: Sequence[str] = (),
     prepare: Prepare | None = None,
     journal: str | Path | None = None,
     resume: str | Path | None = None,
+    max_body: int = DEFAULT_MAX_BODY,
+    shrink: bool = False,
     stop: anyio.Event | None = None,
     progress: Callable[[Progress], None] | None = None,
     clock: Clock | None = None,
@@ -124,18 +128,23 @@ async def abisect(
             and a longer ``Retry-After`` wins.
         rate: requests per second at most.
         repeat: judge every candidate by this many sends (majority; a tie is unresolved).
-        baseline_repeats: send each baseline this many times to learn what varies.
+        baseline_repeats: send each baseline this many times to learn what varies (all must agree);
+            by default ``repeat`` times, by majority, and more only when they disagree.
         follow_redirects: follow redirects instead of judging them (credentials stay on their origin).
         ignore: JSON pointers whose changes are taken from BAD and never varied.
         prepare: hook applied to each candidate document before sending.
         journal: append every answered request to this file (JSON lines, fsynced).
         resume: replay this journal: what it answered is not sent again.
+        max_body: bytes of a response body read at most (after decoding); a body
+            the oracle cannot use is not read at all (docs/design.md, "Reading answers").
+        shrink: then take away what the minimal good and bad requests share, keeping both
+            outcomes and the patch (docs/design.md, "Shrink"); ``result.shrink`` says what it did.
         stop: when set, no new requests are sent; those in flight get ``timeout``
             seconds, then :class:`Interrupted` is raised with the best result so far.
         progress: called with a :class:`Progress` as the run goes.
         clock: time source for pacing and backoff (tests inject a fake one).
         options: all the plain options at once (the command line builds one);
-            when given, the keyword arguments from ``mode`` to ``resume`` are ignored.
+            when given, the keyword arguments from ``mode`` to ``max_body`` are ignored.
 
     Returns:
         The :class:`Result`, found, re-verified and proven 1-minimal.
@@ -153,7 +162,7 @@ async def abisect(
             max_time=max_time, timeout=timeout, retries=retries, backoff=backoff, rate=rate, repeat=repeat,
             baseline_repeats=baseline_repeats, follow_redirects=follow_redirects, ignore=tuple(ignore),
             journal=Path(journal) if journal is not None else None,
-            resume=Path(resume) if resume is not None else None,
+            resume=Path(resume) if resume is not None else None, max_body=max_body, shrink=shrink,
         )
     clock = clock or SystemClock()
     good_capture, bad_capture = _capture(good, "GOOD"), _capture(bad, "BAD")
@@ -172,12 +181,15 @@ async def abisect(
     resumed = read_journal(options.resume, run=identity) if options.resume is not None else {}
     transport = open_transport(
         client=client, app=app, target=options.target, timeout=options.timeout,
-        follow_redirects=10 if options.follow_redirects else 0,
+        follow_redirects=10 if options.follow_redirects else 0, max_body=options.max_body,
     )
-    writer = Journal(options.journal, run=identity) if options.journal is not None else None
+    writer = (
+        Journal(options.journal, run=identity, describe=changes_from(options.mode.base.pick(good_doc, bad_doc)))
+        if options.journal is not None else None
+    )
     sender = Sender(
         transport, clock=clock, budget=Budget(options.max_requests), rate=options.rate, retries=options.retries,
-        backoff=options.backoff, concurrency=options.concurrency,
+        backoff=options.backoff, concurrency=options.concurrency, retry_on=options.retry_on,
     )
     captures = (good_capture, bad_capture)
     judge = RequestJudge(
@@ -190,6 +202,7 @@ async def abisect(
     context = Run(
         plan=plan, judge=judge, options=options, clock=clock, started=clock.now(), stop=stop, progress=progress,
         warnings=warnings,
+        prepare=prepare,
     )
     try:
         with first_error():

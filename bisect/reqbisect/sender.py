@@ -14,6 +14,10 @@ with exponential backoff and seeded jitter, waiting at least what
 overload the number of requests allowed in flight halves, and it grows back by
 one per round of successes (additive increase, multiplicative decrease). Time
 comes from an injected :class:`~reqbisect.transport.Clock`.
+
+Each fetch carries the oracle's ``reads_body`` policy down to the transport
+(``reqbisect.reading``); a cached answer whose body was not read is sent again
+if a later fetch wants that body.
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ from email.utils import parsedate_to_datetime
 import anyio
 
 from reqbisect.budget import Budget, BudgetSpent
-from reqbisect.oracle import OVERLOAD, Reply
+from reqbisect.oracle import OVERLOAD, BodyRead, Reply
+from reqbisect.reading import BodyPolicy, read_all
 from reqbisect.transport import Admit, Clock, HttpxTransport, Transport
 from reqbisect.wire import WireRequest
 
@@ -80,6 +85,7 @@ class Sender:
         retries: extra attempts after a transport error, 429 or 503.
         backoff: first backoff delay in seconds; doubles per attempt.
         concurrency: requests on the wire at once at most (None: no limit).
+        retry_on: statuses retried like a transport error (429 and 503 by default).
     """
 
     def __init__(
@@ -93,6 +99,7 @@ class Sender:
         retries: int = 2,
         backoff: float = 0.5,
         concurrency: int | None = None,
+        retry_on: frozenset[int] = OVERLOAD,
     ) -> None:
         self._transport = transport
         # Held only while a request is on the wire, never across pacing or backoff sleeps.
@@ -102,6 +109,7 @@ class Sender:
         self._interval = 1.0 / rate if rate else 0.0
         self._next_slot = -math.inf
         self._retries = retries
+        self._retry_on = retry_on
         self._backoff = backoff
         # Seeded: jitter spreads retries out without making runs irreproducible.
         self._jitter = random.Random(0)
@@ -131,35 +139,40 @@ class Sender:
             if self._allowed >= self._ceiling:
                 self._allowed = None
 
-    async def fetch(self, wire: WireRequest, *, fresh: bool = False) -> Reply:
+    async def fetch(self, wire: WireRequest, *, fresh: bool = False, reads_body: BodyPolicy = read_all) -> Reply:
         """The reply to ``wire``: from the cache unless ``fresh``, else sent.
+
+        ``reads_body(status, headers)`` says whether the answer's body is read
+        (see ``reqbisect.reading``).
 
         Raises:
             BudgetSpent: the budget ran out before an answer came (a redirect chain
                 cut short by it included: the hop it stopped at is not the answer).
         """
         if fresh:
-            return await self._send_with_retries(wire)
+            return await self._send_with_retries(wire, reads_body)
         key = wire_key(wire)
         while key in self._pending:
             await self._pending[key].wait()
-        if key in self._cache:
+        cached = self._cache.get(key)
+        if cached is not None and not _lacks_body(cached, reads_body):
             self.cache_hits += 1
-            return self._cache[key]
+            return cached
         event = self._pending[key] = anyio.Event()
         try:
-            reply = self._cache[key] = await self._send_with_retries(wire)
+            reply = self._cache[key] = await self._send_with_retries(wire, reads_body)
             return reply
         finally:
             del self._pending[key]
             event.set()
 
-    async def _send_with_retries(self, wire: WireRequest) -> Reply:
+    async def _send_with_retries(self, wire: WireRequest, reads_body: BodyPolicy) -> Reply:
         attempt = 0
         while True:
-            reply = await self._send_once(wire)
+            reply = await self._send_once(wire, reads_body)
             self._signal(reply)
-            if not reply.retryable or attempt >= self._retries:
+            retry = reply.retryable or reply.status in self._retry_on
+            if not retry or attempt >= self._retries:
                 return reply
             delay = self._backoff * (2**attempt) * (1.0 + 0.25 * self._jitter.random())
             hinted = _retry_after(reply)
@@ -168,7 +181,7 @@ class Sender:
             attempt += 1
             await self._clock.sleep(delay)
 
-    async def _send_once(self, wire: WireRequest) -> Reply:
+    async def _send_once(self, wire: WireRequest, reads_body: BodyPolicy) -> Reply:
         """One attempt, its redirect hops included; each hop is reserved, paced and committed on its own."""
         limiter = self._on_wire
         ticket = self.budget.reserve()
@@ -201,7 +214,7 @@ class Sender:
 
         try:
             await take_place()
-            reply = await self._deliver(wire, admit, arrived)
+            reply = await self._deliver(wire, admit, arrived, reads_body)
             if reply.status is not None:
                 ticket.commit()  # whatever the transport could tell, an answer means it arrived
             return reply
@@ -212,9 +225,11 @@ class Sender:
             if held and limiter is not None:
                 limiter.release()
 
-    async def _deliver(self, wire: WireRequest, admit: Admit, arrived: Callable[[], None]) -> Reply:
+    async def _deliver(
+        self, wire: WireRequest, admit: Admit, arrived: Callable[[], None], reads_body: BodyPolicy
+    ) -> Reply:
         if isinstance(self._transport, HttpxTransport):  # it follows redirects and sees the wire itself
-            return await self._transport.send(wire, admit=admit, arrived=arrived)
+            return await self._transport.send(wire, admit=admit, arrived=arrived, reads_body=reads_body)
         reply = await self._transport.send(wire)
         arrived()  # it cannot tell; counting it keeps the budget a hard limit
         return reply
@@ -227,6 +242,11 @@ class Sender:
         self._next_slot = slot
         if slot > now:
             await self._clock.sleep(slot - now)
+
+
+def _lacks_body(reply: Reply, reads_body: BodyPolicy) -> bool:
+    """A cached answer read without its body, asked for by a fetch that wants the body."""
+    return reply.body_read is BodyRead.UNREAD and reply.status is not None and reads_body(reply.status, reply.headers)
 
 
 class _HopRefused(Exception):

@@ -16,13 +16,19 @@ included: httpx's own timeouts are per read, and an in-process app has none.
 Transport failures and missed deadlines become a ``Reply`` with ``error`` set;
 an in-process app's exception becomes a ``500``. They are translated here, at
 the seam, and nowhere else.
+
+Answers are streamed, never buffered whole (``reqbisect.reading``): once the
+headers are in, the caller's ``reads_body`` policy says whether the body can
+matter; if not, the response is closed unread (the connection goes with it, so
+a server streaming a generation sees its client leave). Otherwise at most
+``max_body`` decoded bytes are kept and the rest is not read. In-process apps
+get the same treatment through ``reqbisect.inprocess``.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
-import inspect
 import re
 import sys
 import time
@@ -33,11 +39,12 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import anyio
-import anyio.to_thread
 import httpx
 
 from reqbisect.errors import InputError
-from reqbisect.oracle import Reply
+from reqbisect.inprocess import Answer, Exchange, asgi_exchange, is_asgi, wsgi_exchange
+from reqbisect.oracle import BodyRead, Reply
+from reqbisect.reading import DEFAULT_MAX_BODY, BodyDecodingError, BodyPolicy, BodyReader, read_all
 from reqbisect.secret_names import is_credential_header
 from reqbisect.wire import WireRequest
 
@@ -83,9 +90,9 @@ def retarget(url: str, target: str) -> str:
 
 @dataclass(slots=True)
 class HttpxTransport:
-    """Send with an ``httpx.AsyncClient`` (network, or an app mounted as its transport)."""
+    """Send with an ``httpx.AsyncClient`` (network, or a client given), or to an in-process app."""
 
-    client: httpx.AsyncClient
+    client: httpx.AsyncClient | None
     target: str | None = None
     owns_client: bool = False
     #: Follow up to this many redirects (0: a redirect is an answer like any other).
@@ -94,16 +101,26 @@ class HttpxTransport:
     timeout: float | None = None
     #: The client's transport is an app in this process (a request reaches it when sent).
     in_process: bool = False
+    #: Bytes of a body kept at most, after decoding; the rest is not read.
+    max_body: int = DEFAULT_MAX_BODY
+    #: An in-process app to exchange with instead of the client.
+    app: Exchange | None = None
 
     async def send(
-        self, wire: WireRequest, *, admit: Admit | None = None, arrived: Callable[[], None] | None = None
+        self,
+        wire: WireRequest,
+        *,
+        admit: Admit | None = None,
+        arrived: Callable[[], None] | None = None,
+        reads_body: BodyPolicy = read_all,
     ) -> Reply:
         """Send ``wire`` (following redirects if asked; ``admit`` is asked before each extra hop).
 
         ``arrived`` is called when a hop has reached the server: when its body is
         written to the connection, or at once for an in-process app (which is
         called as soon as it is sent to). A hop whose connection was never made
-        does not arrive.
+        does not arrive. ``reads_body(status, headers)`` says whether an answer's
+        body is read (up to ``max_body`` bytes) or the answer is closed unread.
         """
         url = retarget(wire.url, self.target) if self.target else wire.url
         started = time.perf_counter()
@@ -120,41 +137,56 @@ class HttpxTransport:
                 if self.in_process and arrived is not None:
                     arrived()
                 with anyio.move_on_after(self.timeout) as deadline:
-                    response, body = await self._exchange(request)
+                    answer = await self._exchange(request, reads_body)
                 if deadline.cancelled_caught:
                     return Reply(status=None, error="timed out", elapsed=time.perf_counter() - started)
-                location = response.headers.get("location")
-                if hop == self.follow_redirects or response.status_code not in _REDIRECTS or not location:
+                location = next((v for k, v in answer.headers if k.lower() == "location"), None)
+                if hop == self.follow_redirects or answer.status not in _REDIRECTS or not location:
                     break
                 if admit is not None and not await admit():
                     break
                 next_url = str(httpx.URL(url).join(location))
                 if _origin(next_url) != _origin(url):
                     headers = [(k, v) for k, v in headers if not is_credential_header(k)]
-                if response.status_code == 303 or (response.status_code in (301, 302) and method == "POST"):
+                if answer.status == 303 or (answer.status in (301, 302) and method == "POST"):
                     method, content = "GET", b""
                     headers = [(k, v) for k, v in headers if k.lower() not in ("content-type", "content-encoding")]
                 url = next_url
         except httpx.TimeoutException:
             return Reply(status=None, error="timed out", elapsed=time.perf_counter() - started)
-        except (httpx.TransportError, httpx.StreamError) as exc:
+        except (httpx.TransportError, httpx.StreamError, BodyDecodingError) as exc:
             return Reply(status=None, error=_describe(exc), elapsed=time.perf_counter() - started)
         return Reply(
-            status=response.status_code,
-            headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw),
-            body=body,
-            elapsed=time.perf_counter() - started,
+            status=answer.status, headers=answer.headers, body=answer.body,
+            elapsed=time.perf_counter() - started, body_read=answer.read,
         )
 
-    async def _exchange(self, request: httpx.Request) -> tuple[httpx.Response, bytes]:
-        response = await self.client.send(request, follow_redirects=False)
+    async def _exchange(self, request: httpx.Request, wants: BodyPolicy) -> Answer:
+        if self.app is not None:
+            return await self.app(request, wants, self.max_body)
+        assert self.client is not None, "a transport has a client or an app"
+        response = await self.client.send(request, follow_redirects=False, stream=True)
         try:
-            return response, await response.aread()
+            status = response.status_code
+            headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw)
+            if request.method == "HEAD":
+                return Answer(status, headers)
+            if not wants(status, headers):
+                return Answer(status, headers, b"", BodyRead.UNREAD)  # closed below: the server sees us go
+            if response.is_stream_consumed:  # an answer made in memory (httpx.MockTransport), decoded already
+                reader = BodyReader((), self.max_body)
+                reader.add(response.content)
+            else:
+                reader = BodyReader(headers, self.max_body)
+                async for chunk in response.aiter_raw():
+                    if reader.add(chunk):
+                        break
+            return Answer(status, headers, reader.body, reader.read)
         finally:
             await response.aclose()
 
     async def aclose(self) -> None:
-        if self.owns_client:
+        if self.owns_client and self.client is not None:
             await self.client.aclose()
 
 
@@ -189,41 +221,6 @@ def _describe(exc: Exception) -> str:
     if "Connection refused" in text or "connect" in type(exc).__name__.lower():
         return f"cannot connect ({text})"
     return text
-
-
-class _WSGIThreadTransport(httpx.AsyncBaseTransport):
-    """A WSGI app behind an async client: each request runs in a worker thread.
-
-    The thread is abandoned when the caller's deadline passes (a thread cannot
-    be cancelled), and an exception in the app is answered ``500`` as a server
-    would, so one crashing candidate does not end the run.
-    """
-
-    def __init__(self, app: Callable[..., Any]) -> None:
-        self._sync = httpx.WSGITransport(app=app, raise_app_exceptions=False)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        body = await request.aread()
-        sync_request = httpx.Request(request.method, request.url, headers=request.headers, content=body)
-
-        def call() -> httpx.Response:
-            try:
-                response = self._sync.handle_request(sync_request)
-                response.read()
-            except Exception:  # the app's own failure, whatever it is
-                return httpx.Response(500)
-            return response
-
-        response = await anyio.to_thread.run_sync(call, abandon_on_cancel=True)
-        return httpx.Response(response.status_code, headers=response.headers, content=response.content)
-
-
-def is_asgi(app: object) -> bool:
-    """True for an ASGI app (an async callable), False for WSGI."""
-    if inspect.iscoroutinefunction(app):
-        return True
-    call = getattr(app, "__call__", None)
-    return inspect.iscoroutinefunction(call)
 
 
 def load_app(
@@ -288,6 +285,7 @@ def open_transport(
     target: str | None = None,
     timeout: float = 30.0,
     follow_redirects: int = 0,
+    max_body: int = DEFAULT_MAX_BODY,
 ) -> HttpxTransport:
     """The transport for a run: a given client, an in-process app, or the network.
 
@@ -296,7 +294,7 @@ def open_transport(
     are dropped, so they never reach an origin other than the request's own.
     Each request on the wire gets ``timeout`` seconds in all, body included,
     whatever the destination; an in-process app's exception is answered ``500``,
-    as a server's would be.
+    as a server's would be. At most ``max_body`` bytes of a body are read.
     """
     if app is not None and target is not None:
         raise InputError("--app and --target exclude each other (an in-process app has no address)",
@@ -304,22 +302,20 @@ def open_transport(
     if target is not None:
         _check_target(target)
     if client is not None:
-        return HttpxTransport(client, target=target, follow_redirects=follow_redirects, timeout=timeout)
+        return HttpxTransport(
+            client, target=target, follow_redirects=follow_redirects, timeout=timeout, max_body=max_body
+        )
     if app is not None:
         if isinstance(app, str):
             app = load_app(app)
-        mounted: httpx.AsyncBaseTransport
-        if is_asgi(app):
-            mounted = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        else:
-            mounted = _WSGIThreadTransport(app)
         return HttpxTransport(
-            httpx.AsyncClient(transport=mounted, timeout=timeout),
+            None,
             target=target,
-            owns_client=True,
             follow_redirects=follow_redirects,
             timeout=timeout,
             in_process=True,
+            max_body=max_body,
+            app=asgi_exchange(app) if is_asgi(app) else wsgi_exchange(app),
         )
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=32)
     return HttpxTransport(
@@ -328,4 +324,5 @@ def open_transport(
         owns_client=True,
         follow_redirects=follow_redirects,
         timeout=timeout,
+        max_body=max_body,
     )

@@ -234,7 +234,7 @@ def to_wire(doc: Document, *, like: Sequence[Capture] = ()) -> WireRequest:
             break
     if body is None:
         style = _style_capture(doc, likes)
-        raw, boundary = _render_body(doc, style)
+        raw, boundary = _render_body(doc, style, likes)
         codings = content_codings(_first(doc.get("headers"), "content-encoding"))
         body = compress(raw, codings) if codings and raw else raw
     if boundary is not None:
@@ -329,7 +329,7 @@ def _cookie_position(out: list[tuple[str, str]], likes: Sequence[Capture]) -> in
 # -- bodies out ------------------------------------------------------------------------
 
 
-def _render_body(doc: Document, style: Capture | None) -> tuple[bytes, str | None]:
+def _render_body(doc: Document, style: Capture | None, likes: Sequence[Capture] = ()) -> tuple[bytes, str | None]:
     """The body bytes before content coding, and the multipart boundary used (if any)."""
     if "body_base64" in doc:
         return base64.b64decode(doc["body_base64"]), None
@@ -343,7 +343,9 @@ def _render_body(doc: Document, style: Capture | None) -> tuple[bytes, str | Non
     if kind == "json" and not (isinstance(value, str) and _raw_json_text(style, text)):
         return encode_text(json_style(text or "").dump(value), charset), None
     if kind == "form" and isinstance(value, dict):
-        return join_pairs(ungroup(value), [text], safe="*", plus=True).encode("utf-8"), None
+        others = [_plain_body(c) for c in likes if c is not style]  # their fields keep their spelling too
+        raws = [text, *(o.decode("utf-8", "replace") for o in others if o is not None)]
+        return join_pairs(ungroup(value), raws, safe="*", plus=True).encode("utf-8"), None
     if kind == "multipart" and isinstance(value, dict):
         sample_boundary = None
         if style is not None and sample is not None:

@@ -12,7 +12,9 @@ Layout::
     fetch.py    fetch("url", {...}) calls, browser and Node.js  (.js .mjs)
     postman.py  Postman collections v2.1                        (.postman_collection.json#Folder/Name or #N,
                                                                  with an environment for {{variables}})
-    shell.py    shell words for curl.py: splitting and bash quoting
+    shell.py    shell words for curl.py: bash splitting and expansion, bash quoting
+    shell_windows.py  cmd and PowerShell splitting for shell.py
+    words.py    shell words and the splitter bookkeeping both share
 
 :func:`load_request` picks the format by file extension, or sniffs the text when the
 extension says nothing (``.txt``, ``-``, none) or is shared: a ``.json`` file may be a

@@ -14,7 +14,8 @@ it, in curl's order: ``Authorization`` (``-u``, ``--oauth2-bearer``, URL credent
 curl runs it, so this is the version reqbisect is tested against), ``Accept: */*``,
 ``Accept-Encoding`` (``--compressed``, :data:`CURL_ACCEPT_ENCODING`), ``Referer``,
 ``Cookie`` (``-b``), then the ``-H`` headers, then ``Content-Type`` for ``-d`` and
-``-F``. ``-H 'Name:'`` removes one of these, ``-H 'Name;'`` sends an empty header.
+``-F``. ``-r RANGE`` adds ``Range: bytes=RANGE`` after ``Authorization`` (or, when a
+body is sent, ``Content-Range: bytes RANGE/LENGTH``, as curl does). ``-H 'Name:'`` removes one of these, ``-H 'Name;'`` sends an empty header.
 ``Host`` and ``Content-Length`` are derived when sending (an ``-H 'Host: ...'`` is
 dropped with a warning). The multipart boundary curl draws at random is replaced by a
 fixed one derived from the content.
@@ -28,8 +29,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -38,7 +40,7 @@ from reqbisect._types import Document
 from reqbisect.bodies import multipart_body
 from reqbisect.document import Capture
 from reqbisect.errors import InputError
-from reqbisect.formats.curl_options import CurlCommand, read_options
+from reqbisect.formats.curl_options import CurlCommand, encode as _encode, read_options
 from reqbisect.formats.shell import Word, commands, quote
 from reqbisect.wire import WireRequest, from_wire, to_wire
 
@@ -51,7 +53,7 @@ CURL_ACCEPT_ENCODING = "deflate, gzip, br, zstd"
 
 
 def split_words(
-    text: str, *, source: str, dialect: str | None = None
+    text: str, *, source: str, dialect: str | None = None, env: Mapping[str, str] | None = None
 ) -> tuple[list[Word], dict[str, bytes], list[str]]:
     """Split a shell text into the words of its first command that runs curl.
 
@@ -59,6 +61,7 @@ def split_words(
         text: a command or a script, in bash, cmd or PowerShell syntax.
         source: the file name, for messages.
         dialect: ``"bash"``, ``"cmd"`` or ``"powershell"``; sniffed when ``None``.
+        env: what bash's ``$NAME`` expands to (nothing is set when ``None``).
 
     Returns:
         The words (with their positions), the contents of ``<(printf ...)`` process
@@ -67,7 +70,7 @@ def split_words(
     Raises:
         InputError: an unterminated quote (with line and column), or no curl command.
     """
-    found, files, warnings = commands(text, source=source, dialect=dialect)
+    found, files, warnings = commands(text, source=source, dialect=dialect, env=env)
     for index, command in enumerate(found):
         words = command[next((k for k, w in enumerate(command) if "=" not in w.text), len(command)):]
         if words and Path(words[0].text.replace("\\", "/")).name.lower() in ("curl", "curl.exe"):
@@ -96,26 +99,38 @@ def _remove_dots(path: str) -> str:
     return "/".join(out) or "/"
 
 
+def _ascii(text: str) -> str:
+    """Bytes past ASCII percent-encoded in lower-case hex, as curl 7.88 writes them in a path.
+
+    curl sends a query's bytes raw, which HTTP/1.1 does not allow in a request target
+    (RFC 9112 section 3.2) and the HTTP client refuses to send; percent-encoded, the
+    server decodes the same bytes.
+    """
+    return re.sub(r"[^\x00-\x7f]+", lambda m: "".join(f"%{b:02x}" for b in _encode(m.group())), text)
+
+
 def _url(cmd: CurlCommand, word: Word) -> tuple[str, str | None]:
     """The URL curl requests, and the credentials it carried (as a Basic value)."""
     text = word.text.strip()
     if "://" not in text.partition("?")[0]:
         text = "http://" + text
     text = text.partition("#")[0]
+    if "globoff" not in cmd.flags:
+        if re.search(r"[\[\]{}]", re.sub(r"\\[\[\]{}]", "", text)):
+            cmd.warn("curl expands [] and {} in URLs unless -g is given; the URL is taken literally", word)
+        text = re.sub(r"\\([\[\]{}])", r"\1", text)  # curl's glob: \[ is a literal [
     parts = urlsplit(text)
     if parts.scheme.lower() not in ("http", "https"):
         raise cmd.error(f"unsupported URL scheme {parts.scheme!r}", word, expected="http or https")
-    if re.search(r"[\[\]{}]", text) and "globoff" not in cmd.flags:
-        cmd.warn("curl expands [] and {} in URLs unless -g is given; the URL is taken literally", word)
     userinfo, at, host = parts.netloc.rpartition("@")
     credentials = None
     if at:
         user, _, password = userinfo.partition(":")
         credentials = "Basic " + base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode("utf-8", "surrogateescape")).decode()
-    path = parts.path or "/"
+    path = _ascii(parts.path or "/")
     if "path-as-is" not in cmd.flags:
         path = _remove_dots(path)
-    query = "?" + parts.query if "?" in text else ""
+    query = "?" + _ascii(parts.query) if "?" in text else ""
     return f"{parts.scheme.lower()}://{host}{path}{query}", credentials
 
 
@@ -160,6 +175,13 @@ def _build(cmd: CurlCommand) -> WireRequest:
             headers.append(("Content-Type", f"multipart/form-data; boundary={boundary}"))
     elif cmd.data and "get" not in cmd.flags and "content-type" not in present:
         headers.append(("Content-Type", "application/x-www-form-urlencoded"))
+    if cmd.range is not None:
+        # curl asks for a range of the answer, or, sending a body, states which range it is.
+        sends_body = cmd.forms or (cmd.data and "get" not in cmd.flags)
+        name, value = ("Content-Range", f"bytes {cmd.range}/{len(body)}") if sends_body else \
+            ("Range", f"bytes={cmd.range}")
+        if name.lower() not in present:
+            headers.insert(1 if headers and headers[0][0] == "Authorization" else 0, (name, value))
     if cmd.method:
         method = cmd.method
     elif "head" in cmd.flags:
@@ -173,7 +195,10 @@ def _build(cmd: CurlCommand) -> WireRequest:
     return WireRequest(method, url, tuple(headers), body, http)
 
 
-def load(text: str, *, source: str, base_dir: Path | None = None, dialect: str | None = None) -> Capture:
+def load(
+    text: str, *, source: str, base_dir: Path | None = None, dialect: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Capture:
     """Read a curl command line (bash, cmd or PowerShell) into the request curl would send.
 
     Args:
@@ -181,6 +206,8 @@ def load(text: str, *, source: str, base_dir: Path | None = None, dialect: str |
         source: the file name, for messages.
         base_dir: where ``@file`` arguments are read from (default: the working directory).
         dialect: ``"bash"``, ``"cmd"`` or ``"powershell"``; sniffed when ``None``.
+        env: what bash's ``$NAME`` and ``${NAME}`` expand to; the process environment
+            when ``None``, as when the command runs in this shell.
 
     Returns:
         The capture; ``warnings`` lists options that were ignored and other approximations.
@@ -188,7 +215,8 @@ def load(text: str, *, source: str, base_dir: Path | None = None, dialect: str |
     Raises:
         InputError: unterminated quotes, unknown options, unreadable files, no URL.
     """
-    words, files, warnings = split_words(text, source=source, dialect=dialect)
+    words, files, warnings = split_words(text, source=source, dialect=dialect,
+                                         env=os.environ if env is None else env)
     cmd = CurlCommand(source, base_dir or Path.cwd(), files, warnings)
     read_options(cmd, words[1:])
     capture = from_wire(_build(cmd), source=source)

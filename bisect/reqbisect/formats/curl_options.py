@@ -6,10 +6,17 @@ credentials the options ask for. Building the request from it is ``curl.py``'s j
 
 Rules
 -----
-* **Spelling.** Long options are ``--name``; ``--no-name`` turns a flag off; short
-  options may be bundled (``-sSL``) and a short option's value may be attached
-  (``-XPOST``) or the next word. ``--name=value`` is not curl syntax and is
-  refused with a hint. An unknown option is an error that suggests the closest one.
+* **Spelling.** Long options are ``--name`` or, as curl allows, a prefix of exactly one
+  name (``--sil``; an ambiguous prefix such as ``--hea`` is an error that lists the
+  candidates); ``--no-name`` turns a flag off (written in full); short options may be
+  bundled (``-sSL``) and a short option's value may be attached (``-XPOST``) or the
+  next word. ``--name=value`` is not curl syntax and is refused with a hint. An
+  unknown option is an error that suggests the closest one.
+* **Cookies past curl's limit.** curl 7.88 silently drops ``-b`` cookies whose joined
+  string passes :data:`COOKIE_LIMIT` bytes. The document keeps them (they are what the
+  capture means) and a warning says curl itself would not send them.
+* **Refused.** ``--digest`` and ``--ntlm`` need a challenge-response handshake with
+  the server, which replaying one request cannot do: an error says so.
 * **No option is dropped silently.** Options that would make curl send something
   else but are not modelled (proxies, other auth schemes, TLS client certificates,
   ``-T`` uploads, cookie files, config files, a second URL) get a warning each;
@@ -37,7 +44,7 @@ from pathlib import Path
 from reqbisect.errors import InputError
 from reqbisect.formats.shell import Word
 
-__all__ = ["CurlCommand", "read_options"]
+__all__ = ["COOKIE_LIMIT", "CurlCommand", "encode", "read_options"]
 
 _SHORT = dict(pair.split("=") for pair in (
     "a=append b=cookie c=cookie-jar d=data e=referer f=fail g=globoff h=help i=include j=junk-session-cookies "
@@ -98,6 +105,11 @@ _NO_EFFECT = frozenset(
     "verbose write-out cookie-jar junk-session-cookies xattr".split()
 )
 _ALL = _WITH_VALUE | _FLAGS
+#: The longest ``-b`` string (all of them joined with ``;``, in bytes) curl 7.88 sends;
+#: past it curl silently sends no Cookie header from ``-b`` at all.
+COOKIE_LIMIT = 4095
+# Authentication schemes that answer a server's challenge: a capture cannot replay them.
+_HANDSHAKES = frozenset({"digest", "ntlm", "ntlm-wb"})
 # File extensions curl knows a content type for (curl's lib/mime.c); the rest are octet-stream.
 _FILE_TYPES = {
     ".gif": "image/gif", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
@@ -123,6 +135,8 @@ class CurlCommand:
     authorization: str | None = None
     agent: str | None = None
     referer: str | None = None
+    #: ``-r``/``--range`` as written: a Range header, or Content-Range for a body.
+    range: str | None = None
     flags: set[str] = field(default_factory=set)
     #: Options written in the command that change nothing reqbisect sends, as spelled.
     ignored: list[tuple[str, Word]] = field(default_factory=list)
@@ -145,8 +159,12 @@ class CurlCommand:
                              ) from None
 
 
-def _encode(text: str) -> bytes:
+def encode(text: str) -> bytes:
+    """A shell word's text as the bytes curl gets (words hold undecodable bytes as surrogates)."""
     return text.encode("utf-8", "surrogateescape")
+
+
+_encode = encode
 
 
 def _curl_escape(data: bytes) -> str:
@@ -173,6 +191,7 @@ def read_options(cmd: CurlCommand, args: Sequence[Word]) -> None:
             if name not in _ALL and name.startswith("no-") and name[3:] in _FLAGS:
                 cmd.flags.discard(name[3:])
                 continue
+            name = _unabbreviate(cmd, name, word)
             if name not in _ALL:
                 if "=" in name and name.partition("=")[0] in _ALL:
                     raise cmd.error(f"unknown option '{text}'", word,
@@ -211,10 +230,28 @@ def read_options(cmd: CurlCommand, args: Sequence[Word]) -> None:
         cmd.warn(f"options that change nothing reqbisect sends are ignored: {spellings}", cmd.ignored[0][1])
 
 
+def _unabbreviate(cmd: CurlCommand, name: str, word: Word) -> str:
+    """The long option ``name`` starts, when it is not one itself: curl takes an unambiguous prefix."""
+    if name in _ALL or "=" in name:
+        return name
+    starting = sorted(option for option in _ALL if option.startswith(name))
+    if len(starting) > 1:
+        raise cmd.error(f"option '--{name}' is ambiguous", word, expected="one of " + ", ".join(
+            f"--{option}" for option in starting), hint="write the option out in full")
+    return starting[0] if starting else name
+
+
 def _option(cmd: CurlCommand, name: str, value: Word | None, word: Word) -> None:
     text = value.text if value is not None else ""
     if name == "request":
         cmd.method = text
+    elif name == "range":
+        cmd.range = text
+    elif name in _HANDSHAKES:
+        raise cmd.error(f"--{name} authentication needs a handshake with the server (a challenge, then an "
+                        "answer computed from it), which a replayed request cannot do", word,
+                        hint="capture the request that carried the final Authorization header, or use -u "
+                             "for Basic authentication")
     elif name == "header":
         lines = cmd.read(text[1:], word, "-H").decode("utf-8", "surrogateescape").splitlines() \
             if text.startswith("@") else [text]
@@ -229,6 +266,11 @@ def _option(cmd: CurlCommand, name: str, value: Word | None, word: Word) -> None
     elif name == "cookie":
         if "=" in text:
             cmd.cookies.append(text)
+            size = len(encode(";".join(cmd.cookies)))
+            if size > COOKIE_LIMIT >= size - len(encode(text)) - 1:
+                cmd.warn(f"the -b cookies come to {size} bytes; curl 7.88 sends no Cookie header past "
+                         f"{COOKIE_LIMIT} bytes, so curl itself would not send them; reqbisect sends them, and "
+                         "the commands it writes pass them as -H 'Cookie: ...'", word)
         else:
             cmd.warn(f"-b {text!r} names a cookie file, which is not read; no cookies are sent from it", word)
     elif name == "user":

@@ -1,8 +1,11 @@
 """HAR 1.2 captures in and out (http://www.softwareishard.com/blog/har-12-spec/).
 
 An entry is picked with ``file.har#N`` (index from 0, in file order) or
-``file.har#TEXT`` (the last entry whose URL contains TEXT); a file with one entry needs
-no selector. Only ``log.entries[].request`` is read (spec section "request"):
+``file.har#TEXT``: the entry whose path (or path and query, or whole URL) is TEXT, else
+the one entry whose URL contains TEXT; ``file.har#POST /v1/messages`` also asks for the
+method. Several entries that match equally well are an error listing them (index,
+method, URL), so a preflight ``OPTIONS`` or a ``/v1/messages/count_tokens`` beside
+``/v1/messages`` is never taken silently. A file with one entry needs no selector. Only ``log.entries[].request`` is read (spec section "request"):
 
 * ``headers`` in order; HTTP/2 pseudo-headers (Chrome) and ``Host``/``Content-Length``
   (Firefox, Charles, mitmproxy) are dropped by the document rules.
@@ -24,11 +27,12 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote_plus, unquote_plus
+from urllib.parse import quote_plus, unquote_plus, urlsplit
 
 from reqbisect._types import Document
 from reqbisect.bodies import multipart_body
@@ -86,11 +90,37 @@ def _select(entries: list[dict[str, Any]], selector: str | None, source: str) ->
                              f"#0..#{count - 1})",
                              source=f"{source}#{selector}")
         return int(selector)
-    matches = [i for i, e in enumerate(entries) if selector in str(e["request"].get("url", ""))]
-    if not matches:
-        raise InputError(f"no entry whose URL contains {selector!r} (entries: {listing})",
-                         source=f"{source}#{selector}")
-    return matches[-1]
+    method, text = _method_and_text(selector)
+    urls = {i: str(e["request"].get("url", "")) for i, e in enumerate(entries)
+            if method is None or str(e["request"].get("method", "")).upper() == method}
+    for matches, what in (([i for i, url in urls.items() if _same_target(url, text)], "the path"),
+                          ([i for i, url in urls.items() if text in url], "the URL contains")):
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            found = "; ".join(_describe(i, entries[i]) for i in matches[:30]) + ("; ..." if len(matches) > 30 else "")
+            raise InputError(f"{len(matches)} entries match ({what} {text!r}{_by(method)}): {found}",
+                             source=f"{source}#{selector}",
+                             hint=f"pick one by index ({source}#N) or by method and path ({source}#POST /path)")
+    raise InputError(f"no entry whose URL contains {text!r}{_by(method)} (entries: {listing})",
+                     source=f"{source}#{selector}")
+
+
+def _method_and_text(selector: str) -> tuple[str | None, str]:
+    """``POST /v1/messages`` -> ``("POST", "/v1/messages")``; a selector without a method -> ``(None, it)``."""
+    match = re.fullmatch(r"([A-Za-z]+)\s+(\S.*)", selector)
+    return (match.group(1).upper(), match.group(2)) if match else (None, selector)
+
+
+def _by(method: str | None) -> str:
+    return f", method {method}" if method else ""
+
+
+def _same_target(url: str, text: str) -> bool:
+    """Whether ``text`` is the whole URL, its path, or its path and query (fragments aside)."""
+    url = url.partition("#")[0]
+    parts = urlsplit(url)
+    return text in (url, parts.path, f"{parts.path}?{parts.query}" if parts.query else parts.path)
 
 
 def _string(obj: dict[str, Any], key: str, pointer: str, source: str) -> str:

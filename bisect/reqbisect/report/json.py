@@ -10,6 +10,8 @@ says which, because a redacted patch cannot be applied as it is.
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from reqbisect.oracle import Reply, signature_digest
@@ -19,9 +21,9 @@ from reqbisect.report.redact import Redactor
 
 if TYPE_CHECKING:
     from reqbisect._types import Document
-    from reqbisect.result import Result
+    from reqbisect.result import Result, Shrink
 
-__all__ = ["BODY_LIMIT", "SCHEMA_VERSION", "reply_to_json", "result_reason", "result_to_json"]
+__all__ = ["BODY_LIMIT", "SCHEMA_VERSION", "reply_to_json", "result_reason", "result_to_json", "shrink_to_json"]
 
 #: The ``schema_version`` of the object; it changes when a key changes meaning.
 SCHEMA_VERSION = 1
@@ -30,10 +32,11 @@ BODY_LIMIT = 2000
 
 
 def reply_to_json(reply: Reply | None, *, redactor: Redactor | None = None) -> dict[str, Any] | None:
-    """A reply as ``{status, error, signature, body, body_size, truncated, elapsed}``.
+    """A reply as ``{status, error, signature, body, body_size, truncated, body_read, elapsed}``.
 
     ``body`` is the (redacted) text cut to :data:`BODY_LIMIT` characters;
-    ``body_size`` is the size in bytes of the body as received.
+    ``body_size`` is the size in bytes of the body as received; ``body_read``
+    says whether the body was read whole, cut at ``--max-body`` or not read.
     """
     if reply is None:
         return None
@@ -50,6 +53,7 @@ def reply_to_json(reply: Reply | None, *, redactor: Redactor | None = None) -> d
         "body": body,
         "body_size": size,
         "truncated": len(body) < len(text),
+        "body_read": reply.body_read.value,
         "elapsed": round(reply.elapsed, 4),
     }
 
@@ -73,6 +77,7 @@ def result_to_json(
     redactor: Redactor | None = None,
     good: Document | None = None,
     bad: Document | None = None,
+    keep: Iterable[str] = (),
 ) -> dict[str, Any]:
     """The result as the documented JSON object (``--json``).
 
@@ -84,12 +89,13 @@ def result_to_json(
         good, bad: the original GOOD and BAD documents, when the caller has them:
             their secrets are learned too, and the summary can say how much of an
             added container the patch needs.
+        keep: names and JSON pointers whose values stay readable (``--keep``; without ``redactor``).
     """
     from reqbisect import __version__
 
     if redactor is None:
         documents = [doc for doc in (good, bad) if doc is not None]
-        redactor = Redactor.for_result(result, enabled=redact, documents=documents)
+        redactor = Redactor.for_result(result, enabled=redact, keep=keep, documents=documents)
     stats = result.stats
     found = result.outcome != "baselines-failed"
     return {
@@ -121,6 +127,30 @@ def result_to_json(
             "candidates": stats.candidates,
             "cancelled": stats.cancelled,
             "verification": stats.verification,
+            "shrink": stats.shrink,
         },
         "warnings": [redactor.redact_text(warning) for warning in result.warnings],
+        "oracle": redactor.redact_text(result.oracle) if result.oracle is not None else None,
+        "verification": {
+            "sends": stats.verification,
+            "reason": result.verification,
+            "doubts": [redactor.redact_text(doubt) for doubt in result.doubts],
+        },
+        "shrink": shrink_to_json(result.shrink),
+    }
+
+
+def shrink_to_json(shrink: Shrink | None) -> dict[str, Any] | None:
+    """The ``shrink`` object of the result: what ``--shrink`` took away, and what it cost."""
+    if shrink is None:
+        return None
+    return {
+        "summary": shrink.summary(),
+        "parts": shrink.parts,
+        "kept": shrink.kept,
+        "requests": shrink.requests,
+        "verified": shrink.verified,
+        "note": shrink.note,
+        "before": {"good": asdict(shrink.good_before), "bad": asdict(shrink.bad_before)},
+        "after": {"good": asdict(shrink.good_after), "bad": asdict(shrink.bad_after)},
     }

@@ -253,7 +253,7 @@ def _find_message(data: Any) -> str | None:
         for key in ("message", "detail", "error_description", "error"):
             value = data.get(key)
             if isinstance(value, str):
-                return value[:80]
+                return _cut(value)
         for value in data.values():
             found = _find_message(value)
             if found is not None:
@@ -269,9 +269,14 @@ def _text_message(text: str) -> str | None:
     if title is not None:
         text = title.group(1)
     text = " ".join(text.split())
-    if not text or (title is None and ("<" in text or len(text) > 80)):
+    if not text or (title is None and (PLACEHOLDER.sub("", text).count("<") or len(text) > 80)):
         return None
-    return text[:80]
+    return _cut(text)
+
+
+def _cut(text: str, limit: int = 80) -> str:
+    """A message cut to ``limit`` characters, never inside a placeholder."""
+    return text if len(text) <= limit else truncate(text, limit - 1) + "…"
 
 
 # -- a result as one sentence ----------------------------------------------------------

@@ -11,8 +11,9 @@ Rules
   under later, so a report still shows that the cookie a patch sets equals a
   header. Placeholders already present in the input are counted, so a new one
   never reuses their number.
-* **Derived values.** A credential with a scheme (``Bearer abc``) also teaches
-  the bare credential (``abc``); a ``Basic`` one also teaches its decoded
+* **Derived values.** A credential with a scheme (``Bearer abc``) is hidden as
+  ``Bearer <redacted:LABEL#N>``, the placeholder of the bare credential (``abc``),
+  so the scheme stays readable; a ``Basic`` one also teaches its decoded
   ``user:password`` and the password alone. They share the label.
 * **Known values.** A learned value is searched for in free text in all its
   spellings: raw, JSON-escaped, percent-encoded, shell-quoted, and their
@@ -124,7 +125,7 @@ class Placeholders:
         self._placeholders: dict[str, str] = {}
         self._counts: dict[str, int] = {}
         self._spelled: dict[str, str] = {}
-        self._pattern: re.Pattern[str] | None = None
+        self._patterns: dict[tuple[str, ...], re.Pattern[str]] = {}
 
     @property
     def known(self) -> Mapping[str, str]:
@@ -143,19 +144,23 @@ class Placeholders:
         found = self._placeholders.get(value)
         if found is not None:
             return found
-        number = self._counts.get(label, 0) + 1
-        self._counts[label] = number
-        placeholder = self._placeholders[value] = f"<redacted:{label}#{number}>"
+        if PLACEHOLDER.search(value):  # already hidden (``Bearer <redacted:...>`` included)
+            return value
+        scheme = _SCHEME.fullmatch(value.strip())
+        if scheme is not None:
+            # The scheme stays readable (a server that wants "Bearer ..." still gets it from a repro).
+            credential = scheme.group(2)
+            placeholder = f"{scheme.group(1)} {self.of(credential, label, searchable=searchable)}"
+            if scheme.group(1).lower() == "basic":
+                self.learn_basic(credential, label)
+        else:
+            number = self._counts.get(label, 0) + 1
+            self._counts[label] = number
+            placeholder = f"<redacted:{label}#{number}>"
+        self._placeholders[value] = placeholder
         if searchable and len(value.strip()) >= 4 and value.lower() not in _LITERALS:
             for spelling in _spellings(value):
                 self._spelled.setdefault(spelling, placeholder)
-            self._pattern = None
-        scheme = _SCHEME.fullmatch(value.strip())
-        if scheme is not None:
-            credential = scheme.group(2)
-            self.of(credential, label, searchable=searchable)
-            if scheme.group(1).lower() == "basic":
-                self.learn_basic(credential, label)
         return placeholder
 
     def learn_basic(self, credential: str, label: str) -> None:
@@ -171,23 +176,28 @@ class Placeholders:
             label, number = match.group(1), int(match.group(2))
             self._counts[label] = max(self._counts.get(label, 0), number)
 
-    def _known_pattern(self) -> re.Pattern[str] | None:
-        if self._pattern is None and self._spelled:
+    def _known_pattern(self, text: str) -> re.Pattern[str] | None:
+        """One pattern for the known spellings that ``text`` holds (a substring test each, then one search)."""
+        present = tuple(sorted((s for s in self._spelled if s in text), key=lambda s: (-len(s), s)))
+        if not present:
+            return None
+        pattern = self._patterns.get(present)
+        if pattern is None:
             alternatives = []
-            for spelling in sorted(self._spelled, key=lambda s: (-len(s), s)):
+            for spelling in present:
                 before = r"(?<![A-Za-z0-9])" if _ALNUM.match(spelling[0]) else ""
                 after = r"(?![A-Za-z0-9])" if _ALNUM.match(spelling[-1]) else ""
                 alternatives.append(f"{before}{re.escape(spelling)}{after}")
-            self._pattern = re.compile("|".join(alternatives))
-        return self._pattern
+            pattern = self._patterns[present] = re.compile("|".join(alternatives))
+        return pattern
 
     def replace_known(self, text: str) -> str:
         """``text`` with every spelling of a searchable known value replaced by its placeholder.
 
         Call it between placeholders only (:func:`outside_placeholders`).
         """
-        pattern = self._known_pattern()
-        if pattern is None or not text:
+        pattern = self._known_pattern(text) if text else None
+        if pattern is None:
             return text
         return pattern.sub(lambda m: self._spelled[m.group(0)], text)
 

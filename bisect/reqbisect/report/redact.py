@@ -14,6 +14,15 @@ Rules
   ``authorization``, ``PHPSESSID`` are; ``max_tokens``, ``token_type`` are not).
   ``--redact NAME`` adds names; ``--redact /json/pointer`` marks everything
   under that pointer.
+* **Credential positions.** Under a name that only *may* hold a credential
+  (``key``, ``x-tenant-key``, ``x-atlassian-token``: see
+  :func:`~reqbisect.secret_names.is_credential_position`) a value is secret only
+  when it looks like one (:func:`~.shapes.looks_like_credential`), so
+  ``{"project": {"key": "WID"}}`` and ``"key": "WID-50"`` stay readable.
+* **Keep.** ``--keep NAME`` and ``--keep /json/pointer`` exempt a place from the
+  name and position rules; ``--redact`` wins where both match, and values of a
+  known secret format (a JWT, ``sk-ant-...``) or already learned as secrets
+  elsewhere are still replaced there.
 * **By shape**, in every string and in free text: see :mod:`.shapes`.
 * **Known values.** Once a secret is learned, every occurrence of its value in
   any string or text is replaced too, in all its spellings: see
@@ -48,19 +57,17 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from reqbisect._types import JSONValue, Patch
-from reqbisect.errors import InputError
 from reqbisect.mode import Mode
 from reqbisect.oracle import Reply
-from reqbisect.pointer import format_pointer, parse_pointer, resolve
+from reqbisect.pointer import format_pointer, parse_pointer
+from reqbisect.report.places import COOKIE, POSITION, Places, check_extra, unmatched_extra
 from reqbisect.report.placeholders import (
     PLACEHOLDER,
     Placeholders,
     decode_placeholders,
-    label_of,
     outside_placeholders,
 )
-from reqbisect.report.shapes import redact_shapes
-from reqbisect.secret_names import is_secret_name
+from reqbisect.report.shapes import looks_like_credential, redact_shapes
 
 if TYPE_CHECKING:
     from reqbisect.result import Result
@@ -68,34 +75,8 @@ if TYPE_CHECKING:
 __all__ = ["Redactor", "check_extra", "unmatched_extra"]
 
 _LEARN_FIRST = {"headers": 0, "cookies": 1, "query": 2, "body": 3}
-
-
-def check_extra(values: Iterable[str]) -> tuple[str, ...]:
-    """Validate ``--redact`` values: names, or JSON pointers starting with ``/``.
-
-    Raises:
-        InputError: an empty name or the empty pointer ``/``.
-    """
-    checked = []
-    for value in values:
-        if not value.strip() or value == "/":
-            raise InputError(
-                "not a name or a JSON pointer",
-                source="--redact",
-                expected="a name such as x-session or a JSON pointer such as /body/auth",
-                got=repr(value),
-            )
-        checked.append(value)
-    return tuple(checked)
-
-
-def unmatched_extra(values: Iterable[str], documents: Iterable[JSONValue]) -> list[str]:
-    """The ``--redact`` pointers that lead nowhere in any of ``documents`` (most likely a typo)."""
-    documents = list(documents)
-    return [
-        value for value in values
-        if value.startswith("/") and not any(resolve(doc, value)[0] for doc in documents)
-    ]
+#: Texts at least this long have their redaction remembered (until a new secret is learned).
+_CACHE_FROM = 256
 
 
 def _looks_random(value: str) -> bool:
@@ -115,14 +96,15 @@ class Redactor:
             input unchanged; :meth:`is_secret` still answers.
         extra: more secret names (``x-session``) and JSON pointers (``/body/auth``),
             as given to ``--redact``.
+        keep: names and JSON pointers whose values stay readable (``--keep``; see the rules).
     """
 
-    def __init__(self, *, enabled: bool = True, extra: Iterable[str] = ()) -> None:
+    def __init__(self, *, enabled: bool = True, extra: Iterable[str] = (), keep: Iterable[str] = ()) -> None:
         self.enabled = enabled
-        extra = check_extra(extra)
-        self._names = frozenset(value.lower() for value in extra if not value.startswith("/"))
-        self._pointers = tuple(parse_pointer(value) for value in extra if value.startswith("/"))
+        self._places = Places(extra=extra, keep=keep)
         self._placeholders = Placeholders()
+        self._scanned: dict[str, tuple[int, str]] = {}
+        self._redacted: dict[str, tuple[int, str]] = {}
 
     @classmethod
     def for_result(
@@ -131,6 +113,7 @@ class Redactor:
         *,
         enabled: bool = True,
         extra: Iterable[str] = (),
+        keep: Iterable[str] = (),
         documents: Iterable[JSONValue] = (),
     ) -> Redactor:
         """A redactor that knows every secret of ``result``, numbered in a fixed order.
@@ -140,7 +123,7 @@ class Redactor:
         and the replies, so the same result always gets the same placeholders.
         Without a result (a run that failed before it had one) only ``documents`` are learned.
         """
-        redactor = cls(enabled=enabled, extra=extra)
+        redactor = cls(enabled=enabled, extra=extra, keep=keep)
         if result is None:
             for document in documents:
                 redactor.learn(document)
@@ -162,38 +145,21 @@ class Redactor:
         """Every secret value learned so far, mapped to its placeholder."""
         return self._placeholders.known
 
-    def _secret(self, name: str) -> bool:
-        return name.lower() in self._names or is_secret_name(name)
-
-    def _classify(self, tokens: Sequence[str]) -> tuple[str, bool] | None:
-        """(label, strong) when the value at ``tokens`` is secret; strong unless merely a cookie."""
-        for pointer in self._pointers:
-            if len(tokens) >= len(pointer) and all(
-                a == b or (pointer[0] == "headers" and a.lower() == b.lower())
-                for a, b in zip(pointer, tokens)
-            ):
-                named = [t for t in pointer if not t.isdigit()]
-                return label_of(named[-1] if named else "secret"), True
-        if not tokens:
+    def _secret_at(self, tokens: Sequence[str], value: str) -> tuple[str, bool] | None:
+        """(label, searchable) when ``value`` at ``tokens`` is to be hidden."""
+        found = self._places.classify(tokens)
+        if found is None or not value.strip() or PLACEHOLDER.fullmatch(value):
             return None
-        area = tokens[0]
-        if area in ("headers", "query", "cookies"):
-            if len(tokens) < 2:
-                return None
-            if self._secret(tokens[1]):
-                return label_of(tokens[1]), True
-            return (label_of(tokens[1]), False) if area == "cookies" else None
-        if area in ("method", "url", "body_base64") and len(tokens) == 1:
+        label, sure = found
+        if sure == POSITION and not looks_like_credential(value):
             return None
-        for token in reversed(tokens):
-            if not token.isdigit() and self._secret(token):
-                return label_of(token), True
-        return None
+        return label, sure != COOKIE or _looks_random(value)
 
     def is_secret(self, where: str | Sequence[str]) -> bool:
         """Whether the value at a JSON pointer (or its tokens) is secret by name or by ``--redact``."""
         tokens = parse_pointer(where) if isinstance(where, str) else tuple(where)
-        return self._classify(tokens) is not None
+        found = self._places.classify(tokens)
+        return found is not None and found[1] != POSITION
 
     # -- learning ----------------------------------------------------------------------
 
@@ -210,16 +176,14 @@ class Redactor:
                 self._learn_leaf(item, (*tokens, str(index)))
         elif isinstance(value, str):
             self._placeholders.note_existing(value)
-            secret = self._classify(tokens)
-            if secret is not None and value.strip() and not PLACEHOLDER.fullmatch(value):
-                label, strong = secret
-                self._placeholders.of(value, label, searchable=strong or _looks_random(value))
-            elif secret is None:
+            secret = self._secret_at(tokens, value)
+            if secret is not None:
+                self._placeholders.of(value, secret[0], searchable=secret[1])
+            elif not PLACEHOLDER.fullmatch(value):
                 self._scan(value)
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            secret = self._classify(tokens)
-            if secret is not None:
-                self._placeholders.of(json.dumps(value), secret[0])
+            if self.is_secret(tokens):
+                self._placeholders.of(json.dumps(value), self._places.label(tokens))
 
     def learn(self, document: JSONValue, pointer: str = "") -> None:
         """Learn the secrets of a document (or any JSON value found at ``pointer``)."""
@@ -242,17 +206,13 @@ class Redactor:
         if isinstance(value, str):
             if tokens == ("body_base64",) or (tokens[:1] == ("body",) and tokens[-1] == "content_base64"):
                 return self._redact_base64(value)  # a whole binary body, or one multipart part
-            secret = self._classify(tokens)
+            secret = self._secret_at(tokens, value)
             if secret is None:
                 return self.redact_text(value)
-            if not value.strip() or PLACEHOLDER.fullmatch(value):
-                return value
-            label, strong = secret
-            return self._placeholders.of(value, label, searchable=strong or _looks_random(value))
+            return self._placeholders.of(value, secret[0], searchable=secret[1])
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            secret = self._classify(tokens)
-            if secret is not None:
-                return self._placeholders.of(json.dumps(value), secret[0])
+            if self.is_secret(tokens):
+                return self._placeholders.of(json.dumps(value), self._places.label(tokens))
         return value
 
     def redact_value(self, value: Any, pointer: str = "") -> Any:
@@ -292,7 +252,14 @@ class Redactor:
         return self._placeholders.replace_bytes(data) if self.enabled else data
 
     def _scan(self, text: str) -> str:
-        return redact_shapes(text, self._placeholders, is_secret=self._secret)
+        # Reports redact the same long bodies several times; a text's answer holds until a secret is learned.
+        generation = len(self._placeholders.known)
+        cached = self._scanned.get(text)
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        scanned = redact_shapes(text, self._placeholders, is_secret=self._places.secret_pair)
+        self._scanned[text] = (len(self._placeholders.known), scanned)
+        return scanned
 
     def _replace_known(self, text: str) -> str:
         return outside_placeholders(text, self._placeholders.replace_known)
@@ -307,10 +274,17 @@ class Redactor:
         """
         if not self.enabled or not text:
             return text
+        cached = self._redacted.get(text)
+        if cached is not None and cached[0] == len(self._placeholders.known):
+            return cached[1]
+        original = text
         text = decode_placeholders(text)
         self._placeholders.note_existing(text)
         text = self._replace_known(text)
-        return self._replace_known(self._scan(text))
+        text = self._replace_known(self._scan(text))
+        if len(original) >= _CACHE_FROM:
+            self._redacted[original] = (len(self._placeholders.known), text)
+        return text
 
     def redact_reply(self, reply: Reply) -> Reply:
         """A reply whose headers, body and error message have their secrets replaced.

@@ -11,8 +11,13 @@ Rules
   holding a ``:``, so ``Basic realm`` in prose stays; the decoded
   ``user:password`` and the password alone are learned as well.
 * **Named pairs.** ``"name": "value"``, ``name=value`` and ``name: value``
-  where the name is secret (the caller says which names are): the value is
-  replaced, labelled by the name. A value already a placeholder is left
+  where the name is secret for that value (the caller says which are): the
+  value is replaced, labelled by the name.
+* **Credential-looking values** (:func:`looks_like_credential`): a known format,
+  or a long high-entropy string (16 characters or more, no spaces, two kinds of
+  characters, about 3 bits of entropy per character: an AWS secret key, a random
+  token). Only asked about values in credential positions (``key``,
+  ``x-atlassian-token``), so ``WID-50`` and ``no-check`` stay readable. A value already a placeholder is left
   alone, and a pair's value is only looked ahead at, so a non-secret pair
   (``https://host/?api_key=...``) never hides the pairs inside its value.
 
@@ -24,12 +29,14 @@ placeholders, so redacting twice changes nothing more.
 from __future__ import annotations
 
 import json
+import math
 import re
+from collections import Counter
 from collections.abc import Callable
 
 from reqbisect.report.placeholders import PLACEHOLDER, Placeholders, decode_basic, label_of, outside_placeholders
 
-__all__ = ["redact_shapes"]
+__all__ = ["looks_like_credential", "redact_shapes"]
 
 #: (label, pattern, group): the group of each match that is the secret (0: all of it).
 _SHAPES: tuple[tuple[str, re.Pattern[str], int], ...] = (
@@ -59,20 +66,49 @@ _PAIR = re.compile(
 _JSON_PAIR = re.compile(r'"(?P<name>[^"\\]{1,64})"\s*:\s*"(?P<value>(?:[^"\\]|\\.)+)"')
 
 
-def redact_shapes(text: str, placeholders: Placeholders, *, is_secret: Callable[[str], bool]) -> str:
+def looks_like_credential(value: str) -> bool:
+    """Whether ``value`` has the shape of a credential: a known format, or long and random."""
+    value = value.strip()
+    basic = _BASIC.search(value)
+    if any(pattern.search(value) for _, pattern, _ in _SHAPES) or (
+        basic is not None and decode_basic(basic.group(1)) is not None
+    ):
+        return True
+    if len(value) < 16 or any(c.isspace() for c in value):
+        return False
+    kinds = sum(any(test(c) for c in value) for test in (str.islower, str.isupper, str.isdigit))
+    counts = Counter(value)
+    entropy = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+    return kinds >= 2 and entropy >= 3.0
+
+
+def redact_shapes(text: str, placeholders: Placeholders, *, is_secret: Callable[[str, str], bool]) -> str:
     """``text`` with named pairs, then known formats and Basic credentials, replaced (see the module rules).
 
     Args:
         text: free text, possibly holding placeholders already.
         placeholders: hands out the placeholders and learns every value found.
-        is_secret: whether a pair's name is secret.
+        is_secret: whether a pair's value is secret under its name (name, value).
     """
     text = _replace_pairs(text, placeholders, is_secret)
     return outside_placeholders(text, lambda stretch: _replace_formats(stretch, placeholders))
 
 
+#: Literals each format's matches hold (lower-cased), so that long text is only searched for formats it may hold.
+_HINTS = {
+    "private-key": ("-----begin",), "jwt": ("eyj",), "anthropic-key": ("sk-ant-",), "openai-key": ("sk-",),
+    "stripe-key": ("k_live_", "k_test_"), "github-token": ("gh", "github_pat_"), "gitlab-token": ("glpat-",),
+    "slack-token": ("xox",), "aws-key": ("akia", "asia"), "google-key": ("aiza",), "google-token": ("ya29.",),
+    "huggingface-token": ("hf_",), "npm-token": ("npm_",), "sendgrid-key": ("sg.",), "bearer": ("bearer",),
+    "url-password": ("://",),
+}
+
+
 def _replace_formats(text: str, placeholders: Placeholders) -> str:
+    lowered = text.lower()
     for label, pattern, group in _SHAPES:
+        if not any(hint in lowered for hint in _HINTS[label]):
+            continue
         def one(match: re.Match[str], label: str = label, group: int = group) -> str:
             secret = match.group(group)
             start, end = match.start(group) - match.start(), match.end(group) - match.start()
@@ -89,10 +125,10 @@ def _replace_formats(text: str, placeholders: Placeholders) -> str:
         placeholders.learn_basic(credential, "basic")
         return match.group(0).replace(credential, placeholder)
 
-    return _BASIC.sub(basic, text)
+    return _BASIC.sub(basic, text) if "basic" in lowered else text
 
 
-def _replace_pairs(text: str, placeholders: Placeholders, is_secret: Callable[[str], bool]) -> str:
+def _replace_pairs(text: str, placeholders: Placeholders, is_secret: Callable[[str, str], bool]) -> str:
     """Secret ``"name": "value"``, ``name=value`` and ``name: value`` pairs.
 
     Runs over the whole text rather than between placeholders, so that
@@ -101,19 +137,21 @@ def _replace_pairs(text: str, placeholders: Placeholders, is_secret: Callable[[s
     """
     def json_pair(match: re.Match[str]) -> str:
         name, escaped = match.group("name"), match.group("value")
-        if not is_secret(name) or PLACEHOLDER.fullmatch(escaped):
+        if PLACEHOLDER.fullmatch(escaped):
             return match.group(0)
         try:
             value = json.loads(f'"{escaped}"')
         except ValueError:
             value = escaped
+        if not is_secret(name, value):
+            return match.group(0)
         start = match.start("value") - match.start()
         return match.group(0)[:start] + placeholders.of(value, label_of(name)) + '"'
 
     text = _JSON_PAIR.sub(json_pair, text)
     parts, last = [], 0
     for match in _PAIR.finditer(text):
-        if match.start() < last or not is_secret(match.group("name")):
+        if match.start() < last or not is_secret(match.group("name"), match.group("value")):
             continue
         parts.append(text[last : match.start("value")])
         parts.append(placeholders.of(match.group("value"), label_of(match.group("name"))))
