@@ -279,5 +279,6 @@ def test_cookies_past_curls_limit_load_with_a_warning_and_our_repro_sends_them(
     assert any("curl itself would not send them" in w for w in capture.warnings) is over
     assert capture.document["cookies"] == {"a": first[2:], "b": second[2:]}
     repro = dump(capture.document, "curl")  # what a report shows
-    assert "-H 'cookie: " in repro and " -b " not in repro
-    assert dict(echo.run_curl(repro, tmp_path).headers)["cookie"] == f"{first}; {second}"
+    assert "-h 'cookie: " in repro.lower() and " -b " not in repro
+    received = {name.lower(): value for name, value in echo.run_curl(repro, tmp_path).headers}
+    assert received["cookie"] == f"{first}; {second}"

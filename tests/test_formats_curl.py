@@ -126,12 +126,13 @@ def test_plain_get_has_curls_default_headers() -> None:
     }
 
 
-def test_https_is_http2_unless_curl_is_told_otherwise() -> None:
-    assert load("curl https://a.example")["transport"]["http"] == "2"
+def test_http2_is_what_an_option_asks_for_over_tls() -> None:
+    assert load("curl --http2 https://a.example")["transport"]["http"] == "2"
+    assert "http" not in load("curl https://a.example")["transport"]
     assert "http" not in load("curl --http1.1 https://a.example")["transport"]
-    assert "http" not in load("curl --http2 http://a.example")["transport"]
-    document = load("curl --http1.1 https://a.example -H 'X-A: 1'")
-    assert "--http1.1" in curl.dump(document)
+    assert "http" not in load("curl --http2 http://a.example")["transport"]  # no TLS: curl would upgrade, we do not
+    document = load("curl --http2 https://a.example -H 'X-A: 1'")
+    assert "--http2" in curl.dump(document)
     assert load(curl.dump(document)) == document
 
 

@@ -126,6 +126,8 @@ def _check_redact(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--journal", type=click.Path(dir_okay=False), callback=new_file,
               help="Append every answered request to this file.")
 @click.option("--resume", type=click.Path(dir_okay=False), help="Replay a journal: send nothing it already answered.")
+@click.option("--cacert", type=click.Path(exists=True, dir_okay=False),
+              help="Trust the certificate authorities in this PEM file for TLS (as curl's --cacert).")
 @click.option("--yes", is_flag=True, help="Do not ask before sending requests whose method is not safe (POST, PUT, PATCH, DELETE).")
 @click.option("--shrink", is_flag=True,
               help="Then take away what the minimal good and bad requests share (a repro for an issue).")
@@ -137,7 +139,7 @@ def run_command(
     as_json: bool, no_redact: bool, redact_extra: tuple[str, ...], hook: Prepare | None, oracle_cmd: str | None,
     max_body: int, max_time: float | None, repeat: int, baseline_repeats: int | None, follow_redirects: bool,
     journal: str | None,
-    resume: str | None, yes: bool, shrink: bool, quiet: bool, keep: tuple[str, ...], report_dir: str | None,
+    resume: str | None, cacert: str | None, yes: bool, shrink: bool, quiet: bool, keep: tuple[str, ...], report_dir: str | None,
 ) -> ExitCode:
     """Find the smallest patch between GOOD and BAD that flips the server's answer."""
     from reqbisect.confirm import NOT_SAFE, confirm
@@ -166,6 +168,7 @@ def run_command(
         timeout=timeout, retries=retries, rate=rate, repeat=repeat, baseline_repeats=baseline_repeats,
         follow_redirects=follow_redirects, ignore=ignore,
         journal=Path(journal) if journal else None, resume=Path(resume) if resume else None,
+        ca_cert=Path(cacert) if cacert else None,
         max_body=max_body,
         retry_on=retry_on | frozenset({429, 503}),
         shrink=shrink,

@@ -78,7 +78,7 @@ def asgi_exchange(app: Callable[..., Any]) -> Exchange:
         scope = {
             "type": "http",
             "asgi": {"version": "3.0"},
-            "http_version": "1.1",
+            "http_version": request.extensions.get("http_version", "1.1"),
             "method": request.method,
             "headers": [(k.lower(), v) for k, v in request.headers.raw],
             "scheme": request.url.scheme,

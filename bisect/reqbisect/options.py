@@ -41,6 +41,8 @@ class RunOptions:
     ignore: tuple[str, ...] = field(default=())
     journal: Path | None = None
     resume: Path | None = None
+    #: A PEM file of certificate authorities to trust for TLS (``--cacert``), besides none else.
+    ca_cert: Path | None = None
     max_body: int = DEFAULT_MAX_BODY
     #: Statuses retried like a transport error (``--retry-on``); 429 and 503 always are.
     retry_on: frozenset[int] = frozenset({429, 503})

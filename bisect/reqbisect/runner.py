@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import ssl
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Union
@@ -174,7 +175,14 @@ async def abisect(
         )
     plan = make_plan(options.mode, good_doc, bad_doc, options.ignore)
     if not plan.tree.changes:
-        raise BaselineError("GOOD and BAD are the same request; there is nothing to bisect")
+        raise BaselineError(
+            "GOOD and BAD are the same request: method, URL, query, headers, cookies, body and how they are "
+            "sent (HTTP version, header order, header-name spelling) are equal, so the difference is in what "
+            "this client cannot reproduce: the other client's TLS handshake (its fingerprint) and HTTP/2 "
+            "settings, or the server's own state",
+            hint="capture both requests from this machine (e.g. with reqbisect send), or compare the clients' "
+            "TLS and HTTP/2 fingerprints",
+        )
     if not plan.ids:
         raise BaselineError("GOOD and BAD differ only under --ignore; there is nothing to bisect")
     identity = _run_identity(options.mode, good_doc, bad_doc, oracle)
@@ -182,6 +190,7 @@ async def abisect(
     transport = open_transport(
         client=client, app=app, target=options.target, timeout=options.timeout,
         follow_redirects=10 if options.follow_redirects else 0, max_body=options.max_body,
+        verify=ssl.create_default_context(cafile=str(options.ca_cert)) if options.ca_cert else True,
     )
     writer = (
         Journal(options.journal, run=identity, describe=changes_from(options.mode.base.pick(good_doc, bad_doc)))

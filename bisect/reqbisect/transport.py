@@ -30,6 +30,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import re
+import ssl
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -105,6 +106,9 @@ class HttpxTransport:
     max_body: int = DEFAULT_MAX_BODY
     #: An in-process app to exchange with instead of the client.
     app: Exchange | None = None
+    #: The client for requests whose document asks for HTTP/2 (``transport.http``); it offers
+    #: h2 by ALPN over TLS, as browsers do. None: every request goes through ``client``.
+    http2: httpx.AsyncClient | None = None
 
     async def send(
         self,
@@ -134,6 +138,8 @@ class HttpxTransport:
             for hop in range(self.follow_redirects + 1):
                 request = _exact_request(method, url, headers, content)
                 request.extensions["trace"] = trace
+                if wire.http == "2":
+                    request.extensions["http_version"] = "2"  # read by an in-process app's scope
                 if self.in_process and arrived is not None:
                     arrived()
                 with anyio.move_on_after(self.timeout) as deadline:
@@ -165,7 +171,8 @@ class HttpxTransport:
         if self.app is not None:
             return await self.app(request, wants, self.max_body)
         assert self.client is not None, "a transport has a client or an app"
-        response = await self.client.send(request, follow_redirects=False, stream=True)
+        client = self.http2 if self.http2 is not None and request.extensions.get("http_version") == "2" else self.client
+        response = await client.send(request, follow_redirects=False, stream=True)
         try:
             status = response.status_code
             headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw)
@@ -188,6 +195,8 @@ class HttpxTransport:
     async def aclose(self) -> None:
         if self.owns_client and self.client is not None:
             await self.client.aclose()
+        if self.http2 is not None:
+            await self.http2.aclose()
 
 
 def _exact_request(method: str, url: str, headers: list[tuple[str, str]], content: bytes) -> httpx.Request:
@@ -286,8 +295,13 @@ def open_transport(
     timeout: float = 30.0,
     follow_redirects: int = 0,
     max_body: int = DEFAULT_MAX_BODY,
+    verify: ssl.SSLContext | bool = True,
 ) -> HttpxTransport:
     """The transport for a run: a given client, an in-process app, or the network.
+
+    Over the network a request whose document says ``transport.http: "2"`` goes
+    through a second client that offers HTTP/2 by ALPN (h2 over TLS); ``verify``
+    is the TLS verification of both (an ``ssl.SSLContext`` that trusts a private CA).
 
     Redirects are answers unless ``follow_redirects`` > 0; when followed to
     another origin, credential headers (authorization, cookies, keys, tokens)
@@ -319,10 +333,11 @@ def open_transport(
         )
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=32)
     return HttpxTransport(
-        httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False),
+        httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False, verify=verify),
         target=target,
         owns_client=True,
         follow_redirects=follow_redirects,
         timeout=timeout,
         max_body=max_body,
+        http2=httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False, verify=verify, http2=True),
     )

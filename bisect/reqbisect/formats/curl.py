@@ -188,8 +188,10 @@ def _build(cmd: CurlCommand) -> WireRequest:
         method = "HEAD"
     else:
         method = "GET" if "get" in cmd.flags or not (cmd.data or cmd.forms) else "POST"
-    # Over TLS curl offers HTTP/2 unless told otherwise (since 7.62); over plain http it stays on 1.1.
-    http = "2" if url.startswith("https:") and not cmd.flags & {"http1.1", "http1.0", "http0.9"} else None
+    # Only an explicit option says which version was meant: a command copied from a browser
+    # or written by hand rarely does, and HTTP/1.1 is what this client sends by default.
+    http = "2" if url.startswith("https:") and cmd.flags & {"http2", "http2-prior-knowledge", "http3", "http3-only"} \
+        else None
     if cmd.flags & {"http3", "http3-only"}:
         cmd.warn("HTTP/3 cannot be sent from here; HTTP/2 is offered instead", cmd.urls[0])
     return WireRequest(method, url, tuple(headers), body, http)
@@ -246,8 +248,8 @@ def dump(doc: Document, *, like: Sequence[Capture] = ()) -> str:
         args.append("--globoff")
     if re.search(r"(^|/)\.\.?(/|$)", path):
         args.append("--path-as-is")
-    if "transport" in doc and wire.http is None and wire.url.startswith("https:"):
-        args.append("--http1.1")  # curl would offer HTTP/2 otherwise
+    if wire.http == "2" and wire.url.startswith("https:"):
+        args.append("--http2")
     if wire.method == "HEAD" and not wire.body:
         args.append("-I")
     elif wire.method != ("POST" if wire.body else "GET"):
