@@ -37,7 +37,7 @@ REQUIRED_CASES = {
     "login-form",
     "large-body",
 }
-DOCUMENT_KEYS = {"method", "url", "query", "headers", "cookies", "body", "body_base64"}
+DOCUMENT_KEYS = {"method", "url", "query", "headers", "cookies", "body", "body_base64", "transport"}
 FORBIDDEN_HEADERS = {
     "host", "content-length", "cookie", "connection", "keep-alive",
     "transfer-encoding", "te", "upgrade", "proxy-connection",
