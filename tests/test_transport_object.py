@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import http.server
 import socket
 import threading
@@ -185,3 +186,25 @@ def test_requests_equal_including_transport_say_what_cannot_be_reproduced(tmp_pa
     assert "header order" in result.stderr and "TLS handshake" in result.stderr
     with pytest.raises(BaselineError):
         asyncio.run(abisect(tmp_path / "good.json", tmp_path / "bad.json"))
+
+
+async def _fingerprinting(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Answers every client but a browser 403, whatever the request says (as a TLS-fingerprinting CDN does)."""
+    await send({"type": "http.response.start", "status": 403, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": b"access denied"})
+
+
+def test_a_good_capture_that_fails_from_here_is_said_to_be_beyond_the_document(tmp_path: Path) -> None:
+    with serve(_fingerprinting) as served:
+        def har(status: int) -> str:
+            entry = {"request": {"method": "GET", "url": served.url + "/page", "httpVersion": "HTTP/1.1",
+                                 "headers": [{"name": "Accept", "value": "text/html"}]},
+                     "response": {"status": status}}
+            return json.dumps({"log": {"version": "1.2", "entries": [entry]}})
+
+        (tmp_path / "good.har").write_text(har(200))
+        (tmp_path / "bad.json").write_text(json.dumps({"method": "GET", "url": served.url + "/page"}))
+        result = CliRunner().invoke(cli, ["run", str(tmp_path / "good.har"), str(tmp_path / "bad.json")])
+    assert result.exit_code == 1
+    assert "GOOD's capture says its client got 200, sent from here it gets 403" in result.stderr
+    assert "TLS handshake" in result.stderr

@@ -86,6 +86,8 @@ class Run:
     shown: list[Progress] = field(default_factory=list)
     #: The ``--hook``, if any: ``--shrink`` keeps what it rewrites.
     prepare: Prepare | None = None
+    #: The status GOOD's capture says its own client got (a HAR entry's response), if it says.
+    answered: int | None = None
 
     def report(self, phase: Phase, *, in_flight: int = 0, counts: tuple[int, int, int] | None = None,
                size: int | None = None, total: int | None = None, rounds: int | None = None,

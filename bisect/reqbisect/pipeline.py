@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from reqbisect.conclusion import conclude, failed_baselines
 from reqbisect.errors import BaselineError
+from reqbisect.mode import Side
 from reqbisect.phases import Phase, Run, establish_baselines, search
 from reqbisect.result import Result
 from reqbisect.search import State
@@ -30,6 +31,19 @@ from reqbisect.shrink import shrink
 from reqbisect.verification import verify
 
 __all__ = ["run"]
+
+
+def _not_the_document(context: Run) -> str:
+    """When GOOD's capture got another answer than GOOD sent from here: say what cannot be reproduced."""
+    got = context.judge.baseline.get(Side.GOOD)
+    if context.answered is None or got is None or got.status in (None, context.answered):
+        return ""
+    return (
+        f"; GOOD's capture says its client got {context.answered}, sent from here it gets {got.status}: "
+        "the same method, URL, query, headers, cookies, body, HTTP version and header order and spelling "
+        "answer otherwise, so the difference is in what this client cannot reproduce (the other client's "
+        "TLS handshake and HTTP/2 settings) or in the server's state (an expired session, a used nonce)"
+    )
 
 
 async def run(context: Run) -> Result:
@@ -44,6 +58,7 @@ async def run(context: Run) -> Result:
     try:
         baselines = await establish_baselines(context)
     except BaselineError as exc:
+        exc.message += _not_the_document(context)
         exc.result = failed_baselines(context, exc.message)
         raise
     context.report(Phase.SEARCH)

@@ -212,6 +212,7 @@ async def abisect(
         plan=plan, judge=judge, options=options, clock=clock, started=clock.now(), stop=stop, progress=progress,
         warnings=warnings,
         prepare=prepare,
+        answered=good_capture.answered,
     )
     try:
         with first_error():
