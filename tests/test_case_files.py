@@ -103,6 +103,15 @@ def build_request(client: httpx.AsyncClient, doc: dict[str, Any]) -> httpx.Reque
             for item in value if isinstance(value, list) else [value]:
                 pairs.append(f"{name}={item}")
         headers.append(("cookie", "; ".join(pairs)))
+    order = (doc.get("transport") or {}).get("header_order")
+    if order:  # the n-th line of a name goes where the name is listed the n-th time; the rest follow
+        lines, placed = list(headers), []
+        for name in order:
+            line = next((line for line in lines if line[0] == name), None)
+            if line is not None:
+                lines.remove(line)
+                placed.append(line)
+        headers = placed + lines
     content: bytes | None = None
     if "body" in doc:
         body = doc["body"]
