@@ -29,6 +29,7 @@ from hypercorn.config import Config
 from reqbisect import BaselineError, abisect
 from reqbisect.cli import cli
 from reqbisect.options import RunOptions
+from reqbisect.wire import to_wire
 
 from .conftest import serve
 
@@ -66,7 +67,14 @@ async def test_header_order_is_minimised_to_the_headers_whose_order_matters(mode
         result.minimal_bad if mode == "fix" else result.minimal_good, result.patch
     ) == (result.minimal_good if mode == "fix" else result.minimal_bad)
     moved = {op.get("value") for op in result.patch} - {None}
-    assert moved <= {"user-agent", "accept"}
+    assert result.patch and moved <= {"user-agent", "accept"}
+
+    def sent(document: dict[str, Any]) -> list[str]:
+        return [name for name, _ in to_wire(document).headers]
+
+    good_order, bad_order = sent(result.minimal_good), sent(result.minimal_bad)
+    assert good_order.index("user-agent") < good_order.index("accept")
+    assert bad_order.index("accept") < bad_order.index("user-agent")
 
 
 class _Spelling(http.server.BaseHTTPRequestHandler):
@@ -169,12 +177,17 @@ def _wait_for_port(port: int) -> None:
 @pytest.mark.parametrize("mode", ["fix", "break"])
 async def test_an_http2_only_endpoint_is_found_in_the_transport(h2_server: tuple[str, Path], mode: str) -> None:
     url, ca_file = h2_server
-    bad = {"method": "GET", "url": url + "/v1/stream", "headers": {"accept": "text/plain", "x-a": "1"}}
-    good = {**copy.deepcopy(bad), "transport": {"http": "2"}}
+    bad = {
+        "method": "GET", "url": url + "/v1/stream", "headers": {"accept": "text/plain", "x-a": "1"},
+        "transport": {"header_order": ["accept", "x-a"]},
+    }
+    good = copy.deepcopy(bad)
+    good["transport"]["http"] = "2"
     result = await abisect(good, bad, options=RunOptions(mode=mode, ca_cert=ca_file))
     assert result.outcome == "found" and result.verified
-    assert [op["path"] for op in result.patch] == ["/transport"] or \
-        [op["path"] for op in result.patch] == ["/transport/http"]
+    expected = {"fix": [{"op": "add", "path": "/transport/http", "value": "2"}],
+                "break": [{"op": "remove", "path": "/transport/http"}]}
+    assert result.patch == expected[mode]
 
 
 def test_requests_equal_including_transport_say_what_cannot_be_reproduced(tmp_path: Path) -> None:

@@ -246,7 +246,8 @@ def _http_version(value: object, warnings: list[str]) -> str | None:
 
 def _answered(entry: dict[str, Any]) -> int | None:
     """The status the capturing client got (exporters write 0 or -1 when there was none)."""
-    status = (entry.get("response") or {}).get("status") if isinstance(entry.get("response"), dict) else None
+    response = entry.get("response")
+    status = response.get("status") if isinstance(response, dict) else None
     return status if isinstance(status, int) and not isinstance(status, bool) and 100 <= status <= 599 else None
 
 
