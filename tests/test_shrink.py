@@ -36,8 +36,9 @@ from reqbisect.outcome import Outcome
 from reqbisect.phases import Phase, Progress
 from reqbisect.result import Result
 from reqbisect.search import Ask, Done
+from reqbisect.search.implied import implied
 from reqbisect.shrink import measure
-from reqbisect.shrink_space import implied, make_shrink_space
+from reqbisect.shrink_space import make_shrink_space
 from reqbisect.wire import to_wire
 
 from .conftest import CASES, case_expected, case_file, case_names, load_case_app, serve

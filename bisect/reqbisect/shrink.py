@@ -54,7 +54,8 @@ from reqbisect.phases import Phase, Run, Searched
 from reqbisect.pointer import format_pointer
 from reqbisect.result import Shrink, Size
 from reqbisect.search import Candidate, Search, State, minimise
-from reqbisect.shrink_space import ShrinkSpace, implied, make_shrink_space
+from reqbisect.search.implied import implied
+from reqbisect.shrink_space import ShrinkSpace, make_shrink_space
 from reqbisect.wire import to_wire
 
 __all__ = ["Shrunk", "measure", "shrink"]

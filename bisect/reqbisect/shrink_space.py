@@ -43,11 +43,11 @@ import jsonpatch
 from reqbisect._types import Document, JSONValue, Patch
 from reqbisect.codecs import body_kind
 from reqbisect.pointer import parse_pointer
-from reqbisect.search import Ask, Config, Outcome, Space, Step
+from reqbisect.search import Config, Space
 from reqbisect.secret_names import is_secret_name
 from reqbisect.tokens import tokenise
 
-__all__ = ["LONG", "MANY", "MIN_TOKENISED", "ShrinkSpace", "implied", "make_shrink_space"]
+__all__ = ["LONG", "MANY", "MIN_TOKENISED", "ShrinkSpace", "make_shrink_space"]
 
 #: Strings shorter than this are kept whole (the savings would not pay for the requests).
 MIN_TOKENISED = 8
@@ -374,24 +374,3 @@ def _number(
 
 def _under(location: Location, locations: frozenset[Location]) -> bool:
     return any(location[:depth] in locations for depth in range(len(location) + 1))
-
-
-def implied(step: Step, lost: tuple[Config, ...] = ()) -> Step:
-    """``step``, with every question whose answer follows from an earlier one answered without asking.
-
-    Taking away more never brings an outcome back (the monotone case the search
-    assumes anyway): a configuration inside one that lost its outcome loses it too.
-    That answers the core's closing check of each needed part, and every question
-    that takes away a needed part's container, for free. Only answers on the path
-    of this search are used, so the same answers give the same questions at any ``-j``.
-    """
-    while isinstance(step, Ask) and any(step.config <= known for known in lost):
-        step = step.then(Outcome.BAD)
-    if not isinstance(step, Ask):
-        return step
-    ask = step
-
-    def then(outcome: Outcome) -> Step:
-        return implied(ask.then(outcome), lost if outcome is Outcome.GOOD else (*lost, ask.config))
-
-    return Ask(config=ask.config, p_good=ask.p_good, then=then, best=ask.best)

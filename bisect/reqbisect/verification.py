@@ -11,8 +11,9 @@ where the evidence is thin or contradictory.
   baseline (GOOD in ``break``, BAD in ``fix``), sent fresh in this run already,
   and is sent again only on the contradictory path. Each single-change step away
   from the answer that no other answer corroborates is sent twice too (a lie
-  there would keep a change that is not needed); so is a step that was unresolved,
-  when the answer has several patch ops (the result may have to warn about it).
+  there would keep a change that is not needed), once if one other answer
+  does; a step of a patch op that was unresolved is sent at least once, when
+  the answer has several patch ops (the result may have to warn about it).
   If every fresh answer agrees, the answer is confirmed: ``reason = "consistent"``.
 * **Contradictory**: anything else (a fresh answer that disagrees, two answers
   that contradict monotonicity, votes that split, baselines that did). Every
@@ -267,15 +268,17 @@ async def _verify(run: Run, searched: Searched) -> Verification:
         if not careful:
             # A single step is sent twice unless other answers corroborate it: once if one
             # does, not at all if two do (two lies, or a server that is not monotone twice).
-            # An unresolved step of a patch op is thin evidence whatever surrounds it: the
-            # result may have to warn about it (conclusion.doubts), so it is sent twice.
+            # An unresolved step of a patch op is sent at least once whatever surrounds it:
+            # the result may have to warn about it (conclusion.doubts) and must rest on a fresh answer.
             for check in checks[2:]:
                 outcome = known.get(check.config, Outcome.UNRESOLVED)
-                times = max(2, judge.repeat) if outcome is Outcome.UNRESOLVED and check.root else (
+                times = (
                     0 if corroborated(check.config, outcome, known, top=verifier.top, by=2)
                     else judge.repeat if corroborated(check.config, outcome, known, top=verifier.top)
                     else max(2, judge.repeat)
                 )
+                if outcome is Outcome.UNRESOLVED and check.root:
+                    times = max(times, judge.repeat)
                 if times and not verifier.fresh[check.config] and check.config not in confirm:
                     confirm[check.config] = (check.document, times)
         await verifier.ask(confirm)

@@ -12,11 +12,12 @@ from __future__ import annotations
 from reqbisect.outcome import Outcome
 from reqbisect.search.dd import isolate
 from reqbisect.search.ddmin import minimise
-from reqbisect.search.engine import Ask, Best, Candidate, Done, Search, SearchStats, State, Step
+from reqbisect.search.engine import Ask, AskAll, Best, Candidate, Done, Search, SearchStats, State, Step
 from reqbisect.search.space import Config, Space
 
 __all__ = [
     "Ask",
+    "AskAll",
     "Best",
     "Candidate",
     "Config",

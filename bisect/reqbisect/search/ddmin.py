@@ -22,13 +22,21 @@ fixed granularity:
 * Splits fall on the shallowest cut of the change tree (``Space.split``), so
   whole subtrees go before their parts, and a change inside an added container
   is only looked at once the container is known to matter.
+* The fields of a container that matters are *probed* (:func:`_fields`): each
+  is removed alone from ``kept``, all in one :class:`AskAll` step, and those
+  that could go are dropped together. Servers require most fields of an object
+  they need, so there needed changes are dense and group tests would mostly
+  come back unresolved. Dropping several at once assumes monotonicity, so
+  ``kept`` is then only believed to keep the target until the closing step
+  asks it; if it did not, the search restarts from the last configuration an
+  answer showed (``sure``) without probing.
 
 Under a monotone test every needed change stays needed as ``kept`` shrinks, so
 the result is 1-minimal. We do not take that on trust: at the end each needed
-change is removed alone from the final ``kept`` with a real request (answers
-already known are reused). If one of those removals keeps the target (the test
-is not monotone), it is dropped and the others go back to ``todo``; ``kept``
-only ever shrinks, so this terminates. As in dd, an UNRESOLVED answer to such a
+change is removed alone from the final ``kept`` with a real request, all in
+one step (answers already known are reused). If one of those removals keeps
+the target (the test is not monotone), it is dropped and the others go back to
+``todo``; ``kept`` only ever shrinks, so this terminates. As in dd, an UNRESOLVED answer to such a
 check counts as "the target is lost": a half-built request that fails some
 other way does not make the change unnecessary.
 
@@ -43,7 +51,7 @@ import math
 from dataclasses import dataclass, replace
 
 from reqbisect.outcome import Outcome
-from reqbisect.search.engine import Ask, Best, Done, Step
+from reqbisect.search.engine import Ask, AskAll, Best, Done, Step
 from reqbisect.search.space import Config, Space
 
 
@@ -58,21 +66,30 @@ class _State:
     found: int = 0
     decided: int = 0
     tried_rest: bool = False
+    #: The last configuration an answer showed to keep the target, while
+    #: ``kept`` is ahead of it after probing (None: ``kept`` itself was answered).
+    sure: Config | None = None
+    #: False after probing was contradicted: fields are then split like any other changes.
+    probing: bool = True
+    #: Fields probed so far, and how many of them were needed (the density of needed fields).
+    probed: int = 0
+    probed_needed: int = 0
 
     def best(self, minimal: bool = False) -> Best:
+        kept = self.kept if self.sure is None else self.sure
         if self.target is Outcome.GOOD:
-            return Best(good=self.kept, bad=self.base, minimal=minimal)
-        return Best(good=self.base, bad=self.kept, minimal=minimal)
+            return Best(good=kept, bad=self.base, minimal=minimal)
+        return Best(good=self.base, bad=kept, minimal=minimal)
 
     def p_good(self, p_target: float) -> float:
         return p_target if self.target is Outcome.GOOD else 1.0 - p_target
 
     def removing(self, chunk: tuple[int, ...]) -> _State:
-        """The state after ``chunk`` was removed with the target kept."""
+        """The state after ``chunk`` was removed with the target kept (an answer said so)."""
         kept = self.space.without(self.kept, chunk)
         todo = tuple(i for i in self.todo if i in kept)
         return replace(
-            self, kept=kept, todo=todo, decided=self.decided + len(self.todo) - len(todo)
+            self, kept=kept, todo=todo, decided=self.decided + len(self.todo) - len(todo), sure=None
         )
 
 
@@ -120,7 +137,12 @@ def _estimate(state: _State) -> float:
 
 def _next_chunk(state: _State) -> Step:
     if not state.todo:
-        return _verify(state, 0)
+        return _verify(state)
+    state = replace(state, todo=state.space.outer_first(state.todo))
+    if state.probing:
+        fields = _fields(state)
+        if fields:
+            return _probe(state, fields)
     m = len(state.todo)
     d = _estimate(state)
     if not state.tried_rest and d < 2.0:
@@ -142,6 +164,65 @@ def _next_chunk(state: _State) -> Step:
         return _split(state, chunk, certain=outcome is state.target.opposite)
 
     return Ask(config=config, p_good=state.p_good(p_target), then=then, best=state.best())
+
+
+#: The most fields of a container that matters that are probed one by one.
+PROBE_LIMIT = 8
+#: The share of needed changes from which testing each alone is the cheapest group test
+#: (Hwang: ``(3 - sqrt(5)) / 2``).
+DENSE = (3 - math.sqrt(5)) / 2
+
+
+def _fields(state: _State) -> tuple[int, ...]:
+    """The fields of containers that matter among the tops of ``todo``, when they are few and dense.
+
+    The fields of an added object or array that the answer needs are mostly
+    required by the server (its schema rejects the object without them), so
+    needed changes are dense there. Where at least about two in five are
+    needed, testing each alone is the cheapest group test (Hwang), and tests
+    of single removals from one configuration do not depend on each other's
+    answers, so they are asked all at once. The density is estimated from the
+    fields probed so far (Laplace's rule, so one half before any), and once
+    it drops below that share the fields are split like any other changes.
+    """
+    if (state.probed_needed + 1) / (state.probed + 2) < DENSE:
+        return ()
+    top = state.space.tops(state.todo)
+    fields = tuple(sorted(i for i in set(top.values()) if state.space.parents[i] is not None))
+    return fields if len(fields) <= PROBE_LIMIT else ()
+
+
+def _probe(state: _State, fields: tuple[int, ...]) -> Step:
+    """Remove each of ``fields`` alone from ``kept``, all at once; then drop every one that could go.
+
+    Dropping several removable fields together assumes the test is monotone:
+    the configuration is only believed to keep the target (``sure`` keeps the
+    last one an answer showed) until :func:`_verify` asks it.
+    """
+    configs = tuple(state.space.without(state.kept, (change,)) for change in fields)
+
+    def then(outcomes: tuple[Outcome, ...]) -> Step:
+        removable = tuple(f for f, outcome in zip(fields, outcomes) if outcome is state.target)
+        needed = tuple(f for f in fields if f not in removable)
+        kept = state.space.without(state.kept, removable)
+        todo = tuple(i for i in state.todo if i in kept and i not in needed)
+        sure = state.sure if len(removable) < 2 else (state.kept if state.sure is None else state.sure)
+        return _next_chunk(
+            replace(
+                state,
+                kept=kept,
+                todo=todo,
+                needed=state.needed + needed,
+                found=state.found + len(needed),
+                decided=state.decided + len(state.todo) - len(todo),
+                tried_rest=False,
+                sure=sure,
+                probed=state.probed + len(fields),
+                probed_needed=state.probed_needed + len(needed),
+            )
+        )
+
+    return AskAll(configs=configs, p_good=state.p_good(0.5), then=then, best=state.best())
 
 
 def _split(state: _State, chunk: tuple[int, ...], *, certain: bool) -> Step:
@@ -173,17 +254,28 @@ def _split(state: _State, chunk: tuple[int, ...], *, certain: bool) -> Step:
     return Ask(config=config, p_good=state.p_good(p_target), then=then, best=state.best())
 
 
-def _verify(state: _State, index: int) -> Step:
-    """Remove each needed change alone from the final configuration."""
-    if index == len(state.needed):
+def _verify(state: _State) -> Step:
+    """Remove each needed change alone from the final configuration, all at once.
+
+    After probing, the final configuration itself was never answered: it is
+    asked in the same step, and if it lost the target the search starts again
+    from the last configuration an answer showed, deciding changes one at a time.
+    """
+    singles = tuple(state.space.without(state.kept, (change,)) for change in state.needed)
+    unsure = state.sure is not None
+    configs = ((state.kept,) if unsure else ()) + singles
+    if not configs:
         return Done(state.best(minimal=True))
-    change = state.needed[index]
-    config = state.space.without(state.kept, (change,))
 
-    def then(outcome: Outcome) -> Step:
-        if outcome is state.target:
-            retry = replace(state, kept=config, todo=tuple(sorted(config)), needed=())
-            return _next_chunk(replace(retry, tried_rest=False))
-        return _verify(state, index + 1)
+    def then(outcomes: tuple[Outcome, ...]) -> Step:
+        if unsure and outcomes[0] is not state.target:
+            assert state.sure is not None
+            restart = replace(state, kept=state.sure, todo=tuple(sorted(state.sure)), needed=(), sure=None)
+            return _next_chunk(replace(restart, probing=False))
+        for config, outcome in zip(singles, outcomes[unsure:]):
+            if outcome is state.target:
+                retry = replace(state, kept=config, todo=tuple(sorted(config)), needed=(), sure=None)
+                return _next_chunk(retry)
+        return Done(replace(state, sure=None).best(minimal=True))
 
-    return Ask(config=config, p_good=state.p_good(0.05), then=then, best=state.best())
+    return AskAll(configs=configs, p_good=state.p_good(0.05), then=then, best=state.best())

@@ -19,6 +19,11 @@ strategy's estimates along its path) is below ``min_probability`` is not sent,
 so with balanced splits the engine looks two levels ahead (three requests for
 two levels) and with lopsided ones it follows the likely path further.
 
+A strategy may also ask several questions as one step (:class:`AskAll`),
+when their answers do not change which of them are asked: all of them are
+committed at once. Besides GOOD and BAD, a future may be UNRESOLVED, with the
+share of unresolved answers seen so far in this search.
+
 Why 0.34: with balanced splits each answer halves the probability of a
 future, so the futures one level ahead have 0.5 and those two levels ahead
 0.25. A threshold just above 1/3 admits a future of probability 1/2, not one of
@@ -35,11 +40,15 @@ from __future__ import annotations
 
 import enum
 import heapq
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from reqbisect.outcome import Outcome
 from reqbisect.search.space import Config
+
+
+#: At most this many unanswered questions are looked at per proposal (the cost of looking ahead).
+_MAX_EXPANDED = 512
 
 
 class State(enum.Enum):
@@ -82,13 +91,30 @@ class Ask:
 
 
 @dataclass(frozen=True, slots=True)
+class AskAll:
+    """Questions whose answers do not change which of them are asked: test all, then ``then``.
+
+    A strategy that removes each of several changes alone from one
+    configuration asks them as one step: all are committed at once, so they
+    go out in one round as far as ``-j`` allows, and ``then`` sees every
+    answer, in the order of ``configs``.
+    """
+
+    configs: tuple[Config, ...]
+    #: The strategy's estimate that each answer is GOOD (for speculation only).
+    p_good: float
+    then: Callable[[tuple[Outcome, ...]], Step]
+    best: Best
+
+
+@dataclass(frozen=True, slots=True)
 class Done:
     """The strategy's final answer."""
 
     best: Best
 
 
-Step = Ask | Done
+Step = Ask | AskAll | Done
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,15 +152,29 @@ class SearchStats:
 @dataclass(slots=True, eq=False)
 class _Node:
     step: Step
-    children: dict[Outcome, _Node] = field(default_factory=dict)
+    children: dict[object, _Node] = field(default_factory=dict)
 
-    def child(self, outcome: Outcome) -> _Node:
-        node = self.children.get(outcome)
+    def child(self, answer: Outcome | tuple[Outcome, ...]) -> _Node:
+        node = self.children.get(answer)
         if node is None:
-            assert isinstance(self.step, Ask)
-            node = _Node(self.step.then(outcome))
-            self.children[outcome] = node
+            step = self.step
+            if isinstance(step, Ask):
+                assert isinstance(answer, Outcome)
+                node = _Node(step.then(answer))
+            else:
+                assert isinstance(step, AskAll) and isinstance(answer, tuple)
+                node = _Node(step.then(answer))
+            self.children[answer] = node
         return node
+
+
+def _asked(step: Step) -> tuple[Config, ...]:
+    """The configurations a step asks (none for Done)."""
+    if isinstance(step, Ask):
+        return (step.config,)
+    if isinstance(step, AskAll):
+        return step.configs
+    return ()
 
 
 class Search:
@@ -165,6 +205,7 @@ class Search:
         self._useful = 0
         self._cancelled = 0
         self._unresolved = 0
+        self._answered = 0
         self._cache_hits = 0
         self._rounds = 0
         self._answered_round = 0
@@ -212,7 +253,7 @@ class Search:
     # -- the protocol ----------------------------------------------------------
 
     def propose(self, slots: int) -> list[Candidate]:
-        """Up to ``slots`` new candidates, most useful first.
+        """Up to ``slots`` new candidates, most likely to be needed first.
 
         The first is the committed path's next question when that is not yet
         in flight; the others are speculative.
@@ -220,45 +261,106 @@ class Search:
         proposals: list[Candidate] = []
         if slots <= 0 or isinstance(self._root.step, Done):
             return proposals
+        for config, committed in self._likeliest():
+            if len(proposals) == slots or self._spent():
+                break
+            candidate = Candidate(
+                config=config, rank=self._next_rank, round=self._answered_round + 1, committed=committed
+            )
+            self._calls += 1
+            self._next_rank += 1
+            self._rounds = max(self._rounds, candidate.round)
+            self._in_flight[config] = candidate
+            proposals.append(candidate)
+        return proposals
+
+    def _likeliest(self) -> list[tuple[Config, bool]]:
+        """Configurations not yet asked whose chance of being asked reaches the threshold, likeliest first.
+
+        A configuration's chance is the sum over the futures that ask it: when
+        several answers lead to the same next question (an unresolved answer
+        mostly asks what a bottom one would), that question is likelier than
+        any single future that asks it.
+        """
+        chance: dict[Config, float] = {}
+        committed = _asked(self._root.step)
         seq = 0
         heap: list[tuple[float, int, _Node]] = [(-1.0, seq, self._root)]
-        while heap and len(proposals) < slots and not self._spent():
+        expanded = 0
+        while heap and expanded < _MAX_EXPANDED:
             neg_p, _, node = heapq.heappop(heap)
-            step = node.step
-            if not isinstance(step, Ask):
-                continue
             p = -neg_p
-            config = step.config
-            outcome = self._known.get(config)
-            if outcome is not None:
+            asked = _asked(node.step)
+            known = self._answers(node)
+            if known is not None:
                 seq += 1
-                heapq.heappush(heap, (neg_p, seq, node.child(outcome)))
+                heapq.heappush(heap, (neg_p, seq, node.child(known)))
                 continue
-            if config not in self._in_flight:
-                if node is not self._root and p < self._min_probability:
-                    continue
-                candidate = Candidate(
-                    config=config,
-                    rank=self._next_rank,
-                    round=self._answered_round + 1,
-                    committed=node is self._root,
-                )
-                self._calls += 1
-                self._next_rank += 1
-                self._rounds = max(self._rounds, candidate.round)
-                self._in_flight[config] = candidate
-                proposals.append(candidate)
-            for outcome, weight in ((Outcome.GOOD, step.p_good), (Outcome.BAD, 1.0 - step.p_good)):
+            if not asked:
+                continue
+            expanded += 1
+            for config in asked:
+                if config not in self._known and config not in self._in_flight:
+                    chance[config] = chance.get(config, 0.0) + p
+            for answer, weight in self._futures(node.step):
                 if p * weight >= self._min_probability:
                     seq += 1
-                    heapq.heappush(heap, (-p * weight, seq, node.child(outcome)))
-        return proposals
+                    heapq.heappush(heap, (-p * weight, seq, node.child(answer)))
+        # The committed questions first, then by chance; ties stay in exploration order.
+        ranked = sorted(chance.items(), key=lambda item: (item[0] not in committed, -item[1]))
+        return [
+            (config, config in committed)
+            for config, p in ranked
+            if p >= self._min_probability or config in committed
+        ]
+
+    def _answers(self, node: _Node) -> Outcome | tuple[Outcome, ...] | None:
+        """What is already known of the answer ``node`` asks for (None if not all of it)."""
+        step = node.step
+        if isinstance(step, Ask):
+            return self._known.get(step.config)
+        if isinstance(step, AskAll) and all(c in self._known for c in step.configs):
+            return tuple(self._known[c] for c in step.configs)
+        return None
+
+    def _futures(self, step: Step) -> list[tuple[Outcome | tuple[Outcome, ...], float]]:
+        """The answers to explore after ``step``, with their probabilities.
+
+        After several questions at once only the likeliest combination is
+        explored (answers already in count as certain): enough to speculate on
+        what follows a batch whose answers are predictable.
+        """
+        if isinstance(step, Ask):
+            return list(self._weights(step.p_good))
+        if not isinstance(step, AskAll):
+            return []
+        likeliest, weight = max(self._weights(step.p_good), key=lambda item: item[1])
+        answer = tuple(self._known.get(c, likeliest) for c in step.configs)
+        unknown = sum(1 for c in step.configs if c not in self._known)
+        return [(answer, weight**unknown)]
+
+    def _weights(self, p_good: float) -> tuple[tuple[Outcome, float], ...]:
+        """How likely each answer is: the strategy's estimate, scaled by the share not unresolved.
+
+        Strategies reason about GOOD and BAD; how often this server answers a
+        half-built request with some third failure is learnt from the answers
+        so far (one in four before any), so that a server rejecting most
+        partial requests has the questions after its unresolved answers
+        speculated on too.
+        """
+        unresolved = (self._unresolved + 1) / (self._answered + 4)
+        return (
+            (Outcome.GOOD, p_good * (1.0 - unresolved)),
+            (Outcome.BAD, (1.0 - p_good) * (1.0 - unresolved)),
+            (Outcome.UNRESOLVED, unresolved),
+        )
 
     def feed(self, candidate: Candidate, outcome: Outcome) -> None:
         """Record the outcome of a proposed candidate."""
         if self._in_flight.pop(candidate.config, None) is None:
             raise ValueError(f"candidate #{candidate.rank} is not in flight")
         self._known[candidate.config] = outcome
+        self._answered += 1
         self._sent.add(candidate.config)
         self._answered_round = max(self._answered_round, candidate.round)
         if outcome is Outcome.UNRESOLVED:
@@ -281,27 +383,17 @@ class Search:
         stack = [self._root]
         while stack:
             node = stack.pop()
-            step = node.step
-            if not isinstance(step, Ask):
-                continue
-            reachable.add(step.config)
-            outcome = self._known.get(step.config)
-            children: Iterable[_Node]
-            if outcome is not None:
-                children = [node.child(outcome)]
-            else:
-                children = node.children.values()
-            stack.extend(children)
+            reachable.update(_asked(node.step))
+            known = self._answers(node)
+            stack.extend([node.child(known)] if known is not None else node.children.values())
         return [c for config, c in self._in_flight.items() if config not in reachable]
 
     def _advance(self) -> None:
-        while isinstance(self._root.step, Ask):
-            outcome = self._known.get(self._root.step.config)
-            if outcome is None:
-                return
-            if self._root.step.config in self._sent:
-                self._sent.discard(self._root.step.config)
-                self._useful += 1
-            else:
-                self._cache_hits += 1
-            self._root = self._root.child(outcome)
+        while (known := self._answers(self._root)) is not None:
+            for config in dict.fromkeys(_asked(self._root.step)):
+                if config in self._sent:
+                    self._sent.discard(config)
+                    self._useful += 1
+                else:
+                    self._cache_hits += 1
+            self._root = self._root.child(known)

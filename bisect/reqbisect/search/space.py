@@ -92,6 +92,31 @@ class Space:
         bounds.append(n)
         return [tuple(run[a:b]) for a, b in zip(bounds, bounds[1:])]
 
+    def tops(self, run: Iterable[int]) -> dict[int, int]:
+        """Each change of ``run`` mapped to its *top*: its outermost container in ``run``.
+
+        A top is a change of ``run`` whose parent is not in ``run``: a change at
+        the top level, or one inside an added container that is not in ``run``.
+        """
+        inside = set(run)
+        top: dict[int, int] = {}
+        for i in sorted(inside):
+            parent = self.parents[i]
+            top[i] = top[parent] if parent is not None and parent in inside else i
+        return top
+
+    def outer_first(self, run: Iterable[int]) -> tuple[int, ...]:
+        """``run`` in preorder, except that subtrees inside containers outside ``run`` come last.
+
+        Such a subtree holds fields of an added container that a search found
+        to matter: a server usually requires most of them and answers their
+        removal with some other error, so a chunk taken from the front holds
+        the unrelated parts (other headers, other body keys) first and the
+        container's fields are left to be tested on their own.
+        """
+        top = self.tops(run)
+        return tuple(sorted(top, key=lambda i: (self.parents[top[i]] is not None, i)))
+
     def head(self, run: Sequence[int], size: int) -> tuple[int, ...]:
         """The first piece of about ``size`` changes of ``run``, cut where it is shallowest."""
         if size >= len(run):
