@@ -61,14 +61,14 @@ async def test_break_mode_finds_the_expected_patch(name: str) -> None:
 
 
 #: Single-cause cases: isolate must end one change apart, and that change is the fix.
-ISOLATE_CASES = ["waf-header", "cookie-jar", "deep-messages", "large-body"]
+ISOLATE_CASES = ["waf-header", "cookie-jar", "deep-messages", "large-body", "header-case", "http2-only"]
 
 
 @pytest.mark.parametrize("name", ISOLATE_CASES)
 async def test_isolate_mode_ends_one_change_apart(name: str) -> None:
     expected = case_expected(name)
     result = await abisect(
-        case_file(name, "good"), case_file(name, "bad"), app=load_case_app(name), mode="isolate",
+        case_file(name, "good"), case_file(name, "bad"), **case_route(name), mode="isolate",
         prepare=case_hook(name),
     )
     assert result.outcome == "found" and result.verified and result.minimal
