@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 import uvicorn
 
+from .servers import Origin, is_socket_case, serve_case
+
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "cases"
 
@@ -36,6 +38,33 @@ def load_case_app(name: str) -> Any:
     sys.modules[module_name] = module
     spec.loader.exec_module(module)
     return module.app
+
+
+#: Socket-served cases' servers, started on first use and stopped when the session ends.
+_CASE_SERVERS: dict[str, Origin] = {}
+_CASE_STACK = contextlib.ExitStack()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_case_servers() -> Iterator[None]:
+    yield
+    _CASE_STACK.close()
+    _CASE_SERVERS.clear()
+
+
+def case_origin(name: str) -> Origin:
+    """Where the socket-served case ``name`` answers (its ``server.py``, started once per session)."""
+    if name not in _CASE_SERVERS:
+        _CASE_SERVERS[name] = _CASE_STACK.enter_context(serve_case(name))
+    return _CASE_SERVERS[name]
+
+
+def case_route(name: str) -> dict[str, Any]:
+    """How a run reaches case ``name``: its ASGI app in-process, or its socket server by ``target``."""
+    if is_socket_case(name):
+        origin = case_origin(name)
+        return {"target": origin.url, "ca_cert": origin.ca_cert}
+    return {"app": load_case_app(name)}
 
 
 def case_names() -> list[str]:

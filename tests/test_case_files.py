@@ -13,6 +13,7 @@ import copy
 import importlib.util
 import json
 import re
+import ssl
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,9 @@ from urllib.parse import urlencode
 import httpx
 import jsonpatch
 import pytest
+
+from .conftest import case_origin
+from .servers import Origin, is_socket_case
 
 CASES_DIR = Path(__file__).resolve().parent.parent / "cases"
 CASE_NAMES = sorted(
@@ -103,7 +107,9 @@ def build_request(client: httpx.AsyncClient, doc: dict[str, Any]) -> httpx.Reque
             for item in value if isinstance(value, list) else [value]:
                 pairs.append(f"{name}={item}")
         headers.append(("cookie", "; ".join(pairs)))
-    order = (doc.get("transport") or {}).get("header_order")
+    spelled = (doc.get("transport") or {}).get("header_case") or {}
+    headers = [(spelled.get(name, name), value) for name, value in headers]  # names are lower case
+    order = [spelled.get(name, name) for name in (doc.get("transport") or {}).get("header_order") or []]
     if order:  # the n-th line of a name goes where the name is listed the n-th time; the rest follow
         lines, placed = list(headers), []
         for name in order:
@@ -128,10 +134,11 @@ def build_request(client: httpx.AsyncClient, doc: dict[str, Any]) -> httpx.Reque
 
 
 class Server:
-    """One case's app, reached in-process; answers are reduced to what the oracle sees."""
+    """One case's app, reached in-process (or its server over sockets); answers are reduced to what the oracle sees."""
 
     def __init__(self, case: str) -> None:
-        self.app = load_module(case, "app").app
+        self.origin = case_origin(case) if is_socket_case(case) else None
+        self.app = load_module(case, "app").app if self.origin is None else None
         # A case whose requests are signed names the hook that re-signs each one (`run --hook`).
         module, _, function = load_json(case, "expected.json").get("hook", "").rpartition(":")
         self.prepare = getattr(load_module(case, module.removesuffix(".py")), function) if module else None
@@ -139,11 +146,27 @@ class Server:
     async def send(self, doc: dict[str, Any]) -> httpx.Response:
         if self.prepare is not None:
             doc = self.prepare(doc)
+        if self.origin is not None:
+            return await self.send_over_sockets(doc, self.origin)
         transport = httpx.ASGITransport(app=self.app)
         async with httpx.AsyncClient(transport=transport) as client:
             client.headers.clear()  # send exactly the document's headers
             response = await client.send(build_request(client, doc))
             await response.aread()
+            return response
+
+    @staticmethod
+    async def send_over_sockets(doc: dict[str, Any], origin: Origin) -> httpx.Response:
+        """To the case's own server: the capture's origin swapped for it, HTTP/2 when the document says so."""
+        path = doc["url"].split("://", 1)[1].partition("/")[2]
+        doc = {**doc, "url": f"{origin.url}/{path}"}
+        http2 = (doc.get("transport") or {}).get("http") == "2"
+        verify = ssl.create_default_context(cafile=str(origin.ca_cert)) if origin.ca_cert else True
+        async with httpx.AsyncClient(http1=not http2, http2=http2, verify=verify, trust_env=False) as client:
+            client.headers.clear()
+            response = await client.send(build_request(client, doc))
+            await response.aread()
+            assert response.http_version == ("HTTP/2" if http2 else "HTTP/1.1"), response.http_version
             return response
 
     async def signature(self, doc: dict[str, Any]) -> tuple[int, str]:
@@ -224,8 +247,10 @@ def test_at_least_three_cases_expect_break() -> None:
 @pytest.mark.parametrize("case", CASE_NAMES)
 def test_files_are_well_formed(case: str) -> None:
     folder = CASES_DIR / case
-    for name in ("README.md", "app.py", "expected.json"):
+    for name in ("README.md", "expected.json"):
         assert (folder / name).is_file(), f"{case}/{name} is missing"
+    # An ASGI app, or a server on real sockets for what ASGI hides (tests/servers.py).
+    assert (folder / "app.py").is_file() != (folder / "server.py").is_file(), f"{case}: app.py or server.py"
     for stem in ("good", "bad"):
         assert len(list(folder.glob(f"{stem}.*"))) == 1, f"{case}: one {stem}.* capture expected"
     assert (folder / "README.md").read_text(encoding="utf-8").startswith(f"# {case}\n")

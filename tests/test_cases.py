@@ -12,7 +12,7 @@ from reqbisect.diff import diff
 from reqbisect.hooks import load_hook
 
 from .conftest import CASES as CASES_DIR
-from .conftest import case_expected, case_file, case_names, load_case_app
+from .conftest import case_expected, case_file, case_names, case_route, load_case_app
 
 CASES = case_names()
 
@@ -32,7 +32,7 @@ def test_the_required_cases_exist() -> None:
 async def test_fix_mode_finds_the_expected_patch(name: str) -> None:
     expected = case_expected(name)
     result = await abisect(
-        case_file(name, "good"), case_file(name, "bad"), app=load_case_app(name), mode="fix", concurrency=8,
+        case_file(name, "good"), case_file(name, "bad"), **case_route(name), mode="fix", concurrency=8,
         prepare=case_hook(name),
     )
     assert result.patch == expected["patch"]
@@ -52,7 +52,7 @@ def test_break_is_covered_by_at_least_three_cases() -> None:
 async def test_break_mode_finds_the_expected_patch(name: str) -> None:
     expected = case_expected(name)["modes"]["break"]
     result = await abisect(
-        case_file(name, "good"), case_file(name, "bad"), app=load_case_app(name), mode="break",
+        case_file(name, "good"), case_file(name, "bad"), **case_route(name), mode="break",
         prepare=case_hook(name),
     )
     assert result.patch == expected["patch"]
@@ -61,14 +61,14 @@ async def test_break_mode_finds_the_expected_patch(name: str) -> None:
 
 
 #: Single-cause cases: isolate must end one change apart, and that change is the fix.
-ISOLATE_CASES = ["waf-header", "cookie-jar", "deep-messages", "large-body"]
+ISOLATE_CASES = ["waf-header", "cookie-jar", "deep-messages", "large-body", "header-case", "http2-only"]
 
 
 @pytest.mark.parametrize("name", ISOLATE_CASES)
 async def test_isolate_mode_ends_one_change_apart(name: str) -> None:
     expected = case_expected(name)
     result = await abisect(
-        case_file(name, "good"), case_file(name, "bad"), app=load_case_app(name), mode="isolate",
+        case_file(name, "good"), case_file(name, "bad"), **case_route(name), mode="isolate",
         prepare=case_hook(name),
     )
     assert result.outcome == "found" and result.verified and result.minimal

@@ -27,7 +27,7 @@ from reqbisect.report.patch import patch_base
 from reqbisect.report.redact import Redactor
 from reqbisect.result import Result, Stats
 
-from .conftest import case_expected, case_file, case_names, load_case_app
+from .conftest import case_expected, case_file, case_names, case_route
 from .test_cases import case_hook
 
 LONG = "lorem ipsum dolor sit amet " * 1000  # 27 KB: far above what a report inlines
@@ -36,7 +36,7 @@ LONG = "lorem ipsum dolor sit amet " * 1000  # 27 KB: far above what a report in
 @functools.lru_cache(maxsize=None)
 def case_run(name: str) -> tuple[Result, dict[str, Any], dict[str, Any]]:
     good, bad = case_file(name, "good"), case_file(name, "bad")
-    result = reqbisect.bisect(good, bad, app=load_case_app(name), prepare=case_hook(name))
+    result = reqbisect.bisect(good, bad, **case_route(name), prepare=case_hook(name))
     return result, reqbisect.load_request(good).document, reqbisect.load_request(bad).document
 
 

@@ -7,6 +7,7 @@ binary sending the shrunk pair's curl commands to the case's app served on 127.0
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import hashlib
@@ -41,7 +42,8 @@ from reqbisect.shrink import measure
 from reqbisect.shrink_space import make_shrink_space
 from reqbisect.wire import to_wire
 
-from .conftest import CASES, case_expected, case_file, case_names, load_case_app, serve
+from .conftest import CASES, case_expected, case_file, case_names, case_origin, case_route, load_case_app, serve
+from .servers import is_socket_case
 from .test_cases import case_hook
 
 NAMES = case_names()
@@ -50,7 +52,7 @@ NAMES = case_names()
 @functools.cache
 def shrunk(name: str, concurrency: int = 8) -> Result:
     return reqbisect.bisect(
-        case_file(name, "good"), case_file(name, "bad"), app=load_case_app(name), prepare=case_hook(name),
+        case_file(name, "good"), case_file(name, "bad"), **case_route(name), prepare=case_hook(name),
         shrink=True, concurrency=concurrency,
     )
 
@@ -58,7 +60,7 @@ def shrunk(name: str, concurrency: int = 8) -> Result:
 @functools.cache
 def unshrunk(name: str) -> Result:
     return reqbisect.bisect(
-        case_file(name, "good"), case_file(name, "bad"), app=load_case_app(name), prepare=case_hook(name)
+        case_file(name, "good"), case_file(name, "bad"), **case_route(name), prepare=case_hook(name)
     )
 
 
@@ -98,13 +100,13 @@ def _wire_bytes(document: dict[str, Any]) -> bytes:
 # -- the real curl binary ------------------------------------------------------------------
 
 
-def _curl(command: str, home: Path) -> Reply:
+def _curl(command: str, home: Path, *, options: str = "") -> Reply:
     dead = "http://127.0.0.1:9"
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "LC_ALL": "C.UTF-8",
            "http_proxy": dead, "https_proxy": dead, "all_proxy": dead, "no_proxy": "127.0.0.1"}
     head, body = home / "head.txt", home / "body.bin"
     assert command.startswith("curl ")
-    command = f"curl -s -D {head} -o {body} " + command.removeprefix("curl ")
+    command = f"curl -s -D {head} -o {body} {options} " + command.removeprefix("curl ")
     done = subprocess.run(["bash", "-c", command], env=env, capture_output=True, timeout=30, check=False)
     assert done.returncode == 0, done.stderr
     lines = head.read_text(encoding="latin-1").split("\r\n")
@@ -122,13 +124,16 @@ def test_the_shrunk_curl_commands_reproduce_with_real_curl(name: str, tmp_path: 
     captures = (load_request(case_file(name, "good")).document, load_request(case_file(name, "bad")).document)
     oracle = SignatureOracle.learn([result.baseline_good], [result.baseline_bad], documents=captures)
     hook = case_hook(name)
-    with serve(load_case_app(name)) as served:
+    with contextlib.ExitStack() as stack:
+        # A case on real sockets is already served; a private CA is trusted as a user would (--cacert).
+        origin = case_origin(name) if is_socket_case(name) else stack.enter_context(serve(load_case_app(name)))
+        trust = f"--cacert {origin.ca_cert}" if getattr(origin, "ca_cert", None) else ""
         for document, want in ((result.minimal_good, Outcome.GOOD), (result.minimal_bad, Outcome.BAD)):
             assert document is not None
             # A hooked run's requests are shown before the hook: re-sign them as the run did.
             sent = hook(copy.deepcopy(document)) if hook is not None else document
-            sent = {**sent, "url": served.url + urlsplit(sent["url"]).path}
-            reply = _curl(dump(sent, "curl"), tmp_path)
+            sent = {**sent, "url": origin.url + urlsplit(sent["url"]).path}
+            reply = _curl(dump(sent, "curl"), tmp_path, options=trust)
             assert oracle(reply, sent) is want, (want, reply.status, reply.text)
 
 

@@ -3,7 +3,8 @@
 Each server here judges how a request is sent, over real sockets on 127.0.0.1:
 uvicorn (h11 hands the app its headers in wire order), the standard library's
 ``http.server`` (it keeps each name as spelled), and hypercorn over TLS with a
-``trustme`` certificate (it tells the app which HTTP version the client chose).
+``trustme`` certificate (it tells the app which HTTP version the client chose), each
+started by the helpers in ``tests/servers.py`` that the socket-served cases use too.
 """
 
 from __future__ import annotations
@@ -12,26 +13,23 @@ import asyncio
 import copy
 import json
 import http.server
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import jsonpatch
 import pytest
-import trustme
 from click.testing import CliRunner
-from hypercorn.asyncio import serve as hypercorn_serve
-from hypercorn.config import Config
 
 from reqbisect import BaselineError, abisect
 from reqbisect.cli import cli
 from reqbisect.options import RunOptions
+from reqbisect.formats import dump
+from reqbisect.sender import wire_key
 from reqbisect.wire import to_wire
 
 from .conftest import serve
+from .servers import serve_handler, serve_tls
 
 pytestmark = pytest.mark.network
 
@@ -93,16 +91,10 @@ class _Spelling(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def spelling_server() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Spelling)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_handler(_Spelling) as origin:
+        yield origin.url
 
 
 @pytest.mark.parametrize("mode", ["fix", "break"])
@@ -130,48 +122,11 @@ async def _h2_only(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-@pytest.fixture
-def h2_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1")
-    cert_file, key_file, ca_file = tmp_path / "cert.pem", tmp_path / "key.pem", tmp_path / "ca.pem"
-    cert.private_key_and_cert_chain_pem.write_to_path(str(cert_file))
-    cert.private_key_pem.write_to_path(str(key_file))
-    ca.cert_pem.write_to_path(str(ca_file))
-    config = Config()
-    config.certfile, config.keyfile = str(cert_file), str(key_file)
-    config.alpn_protocols = ["h2", "http/1.1"]
-    config.accesslog = config.errorlog = None
-    # A free port read back first: simpler than hypercorn's own sockets.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config.bind = [f"127.0.0.1:{port}"]
-    loop = asyncio.new_event_loop()
-    stop = asyncio.Event()
-
-    async def run() -> None:
-        await hypercorn_serve(_h2_only, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(run(),), daemon=True)
-    thread.start()
-    _wait_for_port(port)
-    try:
-        yield f"https://127.0.0.1:{port}", ca_file
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(timeout=10)
-        loop.run_until_complete(loop.shutdown_asyncgens())
-        loop.close()
-
-
-def _wait_for_port(port: int) -> None:
-    for _ in range(500):
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.01)
-    raise RuntimeError("hypercorn did not start")
+@pytest.fixture(scope="module")
+def h2_server() -> Iterator[tuple[str, Path]]:
+    with serve_tls(_h2_only) as origin:
+        assert origin.ca_cert is not None
+        yield origin.url, origin.ca_cert
 
 
 @pytest.mark.parametrize("mode", ["fix", "break"])
@@ -221,3 +176,24 @@ def test_a_good_capture_that_fails_from_here_is_said_to_be_beyond_the_document(t
     assert result.exit_code == 1
     assert "GOOD's capture says its client got 200, sent from here it gets 403" in result.stderr
     assert "TLS handshake" in result.stderr
+
+
+def test_the_same_lines_over_http2_are_another_request() -> None:
+    """Under HTTP/2 no spelling is sent, so a spelling change and a version change can give the same lines."""
+    document = {"method": "GET", "url": "https://127.0.0.1:9/x", "headers": {"accept": "*/*"},
+                "transport": {"header_case": {"accept": "Accept"}}}
+    lower = copy.deepcopy(document)
+    del lower["transport"]["header_case"]
+    over_h2 = copy.deepcopy(document)
+    over_h2["transport"]["http"] = "2"
+    assert to_wire(lower).headers == to_wire(over_h2).headers
+    assert wire_key(to_wire(lower)) != wire_key(to_wire(over_h2))
+    plain = {"method": "GET", "url": "https://127.0.0.1:9/x", "headers": {"accept": "*/*"}}
+    assert wire_key(to_wire(plain)) == wire_key(to_wire({**plain, "transport": {}}))  # keys without a version stay
+
+
+def test_curl_is_told_the_http_version_a_document_with_transport_says() -> None:
+    document = {"method": "GET", "url": "https://127.0.0.1:9/x", "headers": {"accept": "*/*"}}
+    assert "--http1.1" not in dump(document, "curl") and "--http2" not in dump(document, "curl")  # as before
+    assert "--http1.1" in dump({**document, "transport": {}}, "curl")  # curl would offer h2 by ALPN
+    assert "--http2" in dump({**document, "transport": {"http": "2"}}, "curl")

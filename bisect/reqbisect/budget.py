@@ -65,6 +65,26 @@ def split_depth(space: Space) -> int:
     return deepest
 
 
+def configurations(space: Space, cap: int) -> int:
+    """How many configurations of ``space`` exist (a change only with its container), at most ``cap``.
+
+    Each subtree has one configuration without its root and, with it, every
+    combination of its children's configurations; the forest multiplies its roots'.
+    Counted from the leaves up, saturating at ``cap`` so that large spaces stay cheap.
+    """
+    ways = [1] * space.size
+    for i in reversed(range(space.size)):
+        ways[i] = min(ways[i] + 1, cap)
+        parent = space.parents[i]
+        if parent is not None:
+            ways[parent] = min(ways[parent] * ways[i], cap)
+    total = 1
+    for i, parent in enumerate(space.parents):
+        if parent is None:
+            total = min(total * ways[i], cap)
+    return total
+
+
 def plan_bound(
     space: Space, *, concurrency: int, repeat: int = 1, baseline_repeats: int = 1, singles: bool = True
 ) -> Bound:
@@ -84,12 +104,18 @@ def plan_bound(
     (``fix``/``break``), each single step away from it as often. A server that
     contradicts itself makes the verification re-ask, past this bound.
 
+    However the search goes, it never sends one configuration twice (each is
+    judged ``repeat`` times), so on a small space the search part is also at most
+    the number of configurations times ``repeat`` (:func:`configurations`): one
+    change gives two, three flat changes eight, where the formula says 14 and 22.
+
     The bound is a promise the run keeps, not an estimate: the command line
     uses it as the request budget, so a search that needs more (more causes, a
     server that is not consistent) stops there with the best result so far.
     """
     committed = CAUSES * (split_depth(space) + 3) + 1
     search = math.ceil(min(SPECULATION, concurrency) * committed) * repeat
+    search = min(search, configurations(space, cap=search) * repeat)
     verification = max(2, repeat) * (1 + (CAUSES if singles else 0))
     return Bound(baselines=2 * baseline_repeats, search=search, verification=verification, causes=CAUSES)
 

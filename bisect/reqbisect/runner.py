@@ -89,6 +89,7 @@ async def abisect(
     client: httpx.AsyncClient | None = None,
     app: Any = None,
     target: str | None = None,
+    ca_cert: str | Path | None = None,
     concurrency: int = 8,
     max_requests: int | None = None,
     max_time: float | None = None,
@@ -120,6 +121,7 @@ async def abisect(
         client: an ``httpx.AsyncClient`` to send with (e.g. with an app transport).
         app: an ASGI/WSGI app, or ``"module:attr"``, to send to in-process.
         target: send every request to this origin instead.
+        ca_cert: a PEM file of certificate authorities to trust for TLS (as ``--cacert``).
         concurrency: requests in flight at once (lowered while the server signals overload).
         max_requests: the most requests to send, baselines, retries and verification included.
         max_time: stop searching after this many seconds, with the best result so far.
@@ -164,6 +166,7 @@ async def abisect(
             baseline_repeats=baseline_repeats, follow_redirects=follow_redirects, ignore=tuple(ignore),
             journal=Path(journal) if journal is not None else None,
             resume=Path(resume) if resume is not None else None, max_body=max_body, shrink=shrink,
+            ca_cert=Path(ca_cert) if ca_cert is not None else None,
         )
     clock = clock or SystemClock()
     good_capture, bad_capture = _capture(good, "GOOD"), _capture(bad, "BAD")

@@ -45,6 +45,8 @@ def wire_key(wire: WireRequest) -> str:
         digest.update(part.encode("utf-8", "surrogatepass"))
         digest.update(b"\0")
     digest.update(wire.body)
+    if wire.http is not None:  # the same lines over HTTP/2 are another request (keys without it unchanged)
+        digest.update(b"\0http/" + wire.http.encode())
     return digest.hexdigest()
 
 

@@ -152,6 +152,14 @@ TODAY = {
 }
 
 
+def in_process(cases: list[str]) -> list[str]:
+    """The cases with an ASGI app; a case served over real sockets (``server.py``) is left out, with a note."""
+    sockets = [name for name in cases if (ROOT / "cases" / name / "server.py").is_file()]
+    if sockets:
+        print(f"not measured here (served over real sockets, see docs/design.md \"Cases\"): {', '.join(sockets)}")
+    return [name for name in cases if name not in sockets]
+
+
 def overhead_table(cases: list[str]) -> bool:
     """Print the request split per case (module docstring); True when every target holds."""
     from reqbisect.hooks import load_hook
@@ -163,6 +171,7 @@ def overhead_table(cases: list[str]) -> bool:
     )
     print()
     print("overhead at -j 1 (in-process, consistent server)")
+    cases = in_process(cases)
     print(header)
     print("-" * len(header))
     every = True
@@ -219,7 +228,7 @@ def main() -> None:
     log = Path(tempfile.mkdtemp(prefix="reqbisect-bench-")) / "streams.jsonl"
     env = {**os.environ, "REQBISECT_CASE_STREAM_SECONDS": str(args.stream_seconds), "REQBISECT_CASE_STREAM_LOG": str(log)}
     seen = 0
-    for name in args.cases:
+    for name in in_process(args.cases):
         port = free_port()
         server = subprocess.Popen(
             [sys.executable, str(ROOT / "tests" / "bench" / "serve_case.py"), name, str(port), str(args.latency_ms)],

@@ -250,6 +250,8 @@ def dump(doc: Document, *, like: Sequence[Capture] = ()) -> str:
         args.append("--path-as-is")
     if wire.http == "2" and wire.url.startswith("https:"):
         args.append("--http2")
+    elif wire.url.startswith("https:") and isinstance(doc.get("transport"), dict):
+        args.append("--http1.1")  # curl would offer h2 by ALPN; a document that says how it is sent says 1.1
     if wire.method == "HEAD" and not wire.body:
         args.append("-I")
     elif wire.method != ("POST" if wire.body else "GET"):
