@@ -206,7 +206,8 @@ def _probe(state: _State, fields: tuple[int, ...]) -> Step:
         needed = tuple(f for f in fields if f not in removable)
         kept = state.space.without(state.kept, removable)
         todo = tuple(i for i in state.todo if i in kept and i not in needed)
-        sure = state.sure if len(removable) < 2 else (state.kept if state.sure is None else state.sure)
+        # One removable field: the new ``kept`` is the configuration that answer was about.
+        sure = {0: state.sure, 1: None}.get(len(removable), state.kept if state.sure is None else state.sure)
         return _next_chunk(
             replace(
                 state,
@@ -259,7 +260,7 @@ def _verify(state: _State) -> Step:
 
     After probing, the final configuration itself was never answered: it is
     asked in the same step, and if it lost the target the search starts again
-    from the last configuration an answer showed, deciding changes one at a time.
+    from the last configuration an answer showed, without probing.
     """
     singles = tuple(state.space.without(state.kept, (change,)) for change in state.needed)
     unsure = state.sure is not None
