@@ -185,3 +185,28 @@ async def test_a_lie_to_a_baseline_is_outvoted_by_two_more_sends_and_makes_the_r
     assert result.outcome == "found" and result.patch == [{"op": "replace", "path": "/headers/b", "value": "2"}]
     assert tally[good_key] >= 3 and result.verification == "contradictory"
     assert any("GOOD answered 403" in doubt for doubt in result.doubts), result.doubts
+
+
+async def test_a_search_whose_answers_stay_unresolved_stops_at_a_few_times_the_plan() -> None:
+    from reqbisect import Inconclusive, abisect_documents
+    from reqbisect.budget import plan_bound
+    from reqbisect.mode import Mode
+    from reqbisect.phases import HOPELESS_AFTER
+    from reqbisect.plan import make_plan
+
+    good = {"fields": {f"f{i}": i for i in range(200)}, "flag": True}
+    bad = {"fields": {f"f{i}": -i for i in range(200)}, "flag": False}
+    # Only the two documents themselves get a verdict: anything in between fails some other way.
+    calls = Tally[str]()
+
+    def test(document: Any) -> Outcome:
+        calls["all"] += 1
+        return Outcome.GOOD if document == good else Outcome.BAD if document == bad else Outcome.UNRESOLVED
+
+    give_up = HOPELESS_AFTER * plan_bound(make_plan(Mode.FIX, good, bad).space, concurrency=1).search
+    with pytest.raises(Inconclusive, match="were unresolved, so the answer says little") as caught:
+        await abisect_documents(good, bad, test, concurrency=4)
+    # Without the stop the search would ask about every one of the 201 changes, and more.
+    assert give_up < 201
+    assert give_up <= calls["all"] - 2 <= give_up + 4
+    assert caught.value.result is not None and caught.value.result.stats.requests == calls["all"]

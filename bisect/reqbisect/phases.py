@@ -16,8 +16,10 @@ from dataclasses import dataclass, field, replace
 
 import anyio
 
+from reqbisect.budget import plan_bound
 from reqbisect.driver import Halt, drive
 from reqbisect.errors import BaselineError
+from reqbisect.evidence import hopeless
 from reqbisect.hooks import Prepare
 from reqbisect.journal import Role
 from reqbisect.judge import Judge
@@ -190,6 +192,11 @@ class Searched:
     baselines: Baselines | None = None
 
 
+#: How many times the questions two causes need (``budget.plan_bound``) a search may ask
+#: while its answers stay mostly unresolved (a lie sent it astray, or the oracle cannot tell).
+HOPELESS_AFTER = 4
+
+
 async def search(run: Run, baselines: Baselines, *, known: Mapping[Config, Outcome] | None = None) -> Searched:
     """Drive the core over the plan's space until it is done, the budget is spent, or the run stops.
 
@@ -205,6 +212,9 @@ async def search(run: Run, baselines: Baselines, *, known: Mapping[Config, Outco
     )
     counts = dict.fromkeys(Outcome, 0)
     votes: dict[Config, tuple[Outcome, ...]] = {}
+    # A search whose answers stay mostly unresolved ends inconclusive whatever else it asks
+    # (evidence.hopeless): past a few times what two causes need, it stops asking.
+    give_up = HOPELESS_AFTER * plan_bound(plan.space, concurrency=1).search
 
     async def evaluate(candidate: Candidate) -> Outcome:
         judged = await judge.votes(plan.apply(candidate.config), role=Role.CANDIDATE, times=judge.repeat)
@@ -213,6 +223,8 @@ async def search(run: Run, baselines: Baselines, *, known: Mapping[Config, Outco
 
     def on_outcome(candidate: Candidate, outcome: Outcome) -> None:
         counts[outcome] += 1
+        if sum(counts.values()) >= give_up and hopeless(counts):
+            search.halt()
         run.report(
             Phase.SEARCH, in_flight=len(search.in_flight),
             counts=(counts[Outcome.GOOD], counts[Outcome.BAD], counts[Outcome.UNRESOLVED]),

@@ -367,6 +367,10 @@ class Search:
             self._unresolved += 1
         self._advance()
 
+    def halt(self) -> None:
+        """Propose nothing more: the search ends SPENT once what is in flight is answered."""
+        self._max_calls = self._calls
+
     def cancel(self, candidate: Candidate) -> None:
         """Withdraw a candidate that was never answered (it may be proposed again)."""
         if self._in_flight.pop(candidate.config, None) is not None:
