@@ -158,13 +158,8 @@ class _Node:
         node = self.children.get(answer)
         if node is None:
             step = self.step
-            if isinstance(step, Ask):
-                assert isinstance(answer, Outcome)
-                node = _Node(step.then(answer))
-            else:
-                assert isinstance(step, AskAll) and isinstance(answer, tuple)
-                node = _Node(step.then(answer))
-            self.children[answer] = node
+            assert isinstance(step, Ask) == isinstance(answer, Outcome) and not isinstance(step, Done)
+            node = self.children[answer] = _Node(step.then(answer))  # type: ignore[arg-type]
         return node
 
 
