@@ -249,10 +249,13 @@ async def _verify(run: Run, searched: Searched) -> Verification:
             return result(reason="none")
         # The answer is sent twice (--repeat times if more), so that one lie repeated cannot confirm
         # it; an end that is a baseline was sent in this run already, and is re-sent only with doubts.
+        # An answer that a repeated search arrived at may have been re-asked before as a suspect:
+        # those sends count, and it gets the rest.
         ends = current.baselines.known if current.baselines is not None else {}
         confirm = {
-            check.config: (check.document, max(2, judge.repeat)) for check in checks[:2]
-            if not verifier.fresh[check.config] and check.config not in ends
+            check.config: (check.document, max(2, judge.repeat) - verifier.fresh[check.config])
+            for check in checks[:2]
+            if verifier.fresh[check.config] < max(2, judge.repeat) and check.config not in ends
         }
         # A search that ended early, or whose answers were mostly unresolved, is inconclusive
         # whatever is re-asked: the pair's fresh answers are kept for the report, nothing more.
