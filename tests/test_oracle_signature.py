@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from reqbisect.errors import BaselineError
 from reqbisect.journal import Recorded
 from reqbisect.oracle import Reply, SignatureOracle
 from reqbisect.outcome import Outcome
@@ -170,6 +171,19 @@ def test_same_status_bodies_are_told_apart_by_their_signature() -> None:
     assert oracle(reply(200, {"status": "queued", "id": 999}), doc) is Outcome.GOOD
     assert oracle(reply(200, {"status": "rejected", "reason": "quota"}), doc) is Outcome.BAD
     assert oracle(reply(200, {"status": "rejected", "reason": "banned"}), doc) is Outcome.UNRESOLVED
+
+
+def test_goods_answer_repeated_to_bad_is_the_same_answer_though_its_echoes_differ() -> None:
+    # GOOD's answer quotes GOOD's customer; the same bytes given to BAD (a cache, a lie) do
+    # not echo BAD's request, so echo masking alone would tell the two apart.
+    good_doc, bad_doc = request({"customer": "Acme Corporation"}), request({"customer": "Globex"})
+    answer = {"id": "ext_b034351db5cd", "status": "completed", "output": {"customer": "Acme Corporation"}}
+    with pytest.raises(BaselineError, match="GOOD and BAD get the same answer"):
+        SignatureOracle.learn([reply(200, answer)], [reply(200, answer)], documents=(good_doc, bad_doc))
+    # BAD's own answer, echoing BAD's customer, is a distinct answer.
+    rejected = {"status": "failed", "output": {"customer": "Globex"}}
+    oracle = SignatureOracle.learn([reply(200, answer)], [reply(200, rejected)], documents=(good_doc, bad_doc))
+    assert oracle.basis == "body signature"
 
 
 def test_a_resumed_oracle_learns_the_same_from_recorded_signatures() -> None:

@@ -247,7 +247,13 @@ class SignatureOracle:
             bad_entries=frozenset(entry for sig in bad_sigs for entry in sig.entries),
             protocol=protocol,
         )
-        if good_status == bad_status and protocol is None and oracle.good_signatures & oracle.bad_signatures:
+        # The same body (volatile values aside) is the same answer even where echo masking makes
+        # it differ: each side's echoes are masked against its own request, so GOOD's answer
+        # repeated to BAD (a server that lies, a cache) would otherwise pass for a distinct failure.
+        if good_status == bad_status and protocol is None and (
+            oracle.good_signatures & oracle.bad_signatures
+            or {signature(reply).whole for reply in good} & {signature(reply).whole for reply in bad}
+        ):
             raise BaselineError(
                 f"GOOD and BAD get the same answer ({good[0].short()})",
                 hint="nothing to bisect; use --good-if/--bad-if if the difference is elsewhere",
