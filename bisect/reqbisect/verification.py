@@ -19,7 +19,8 @@ where the evidence is thin or contradictory.
   that contradict monotonicity, votes that split, baselines that did). Every
   suspect is re-asked until one outcome leads by two votes (at most
   :data:`~reqbisect.evidence.MAX_VOTES`): the minimal pair, every single step
-  (each with at least one fresh send: today's checks), and every answer in a
+  (each with at least two fresh sends, as uncorroborated on a consistent
+  server: two lies must not settle it), and every answer in a
   contradiction or a split vote. When the majority overturns an answer the
   search used, the search runs again from the corrected answers (everything
   else it knew is reused, not re-sent), up to :data:`MAX_SEARCHES` searches in
@@ -166,16 +167,16 @@ class _Verifier:
                 self.ledger.add(config, votes.outcomes)
                 self.fresh[config] += len(votes.outcomes)
 
-    async def settle(self, items: dict[Config, JSONValue], *, fresh: set[Config], strict: set[Config]) -> None:
+    async def settle(self, items: dict[Config, JSONValue], *, fresh: dict[Config, int], strict: set[Config]) -> None:
         """Ask until every item leads by two votes (three for those in ``strict``) or has had its fill.
 
-        Those in ``fresh`` get one fresh send at least.
+        Those in ``fresh`` get at least as many fresh sends as it says.
         """
         while not self.spent:
             todo = {
                 config: (document, 1) for config, document in items.items()
                 if not self.ledger.exhausted(config, lead=self.lead(config, strict))
-                or (config in fresh and not self.fresh[config])
+                or self.fresh[config] < fresh.get(config, 0)
             }
             if not todo:
                 return
@@ -301,7 +302,10 @@ async def _verify(run: Run, searched: Searched) -> Verification:
         suspects = list(dict.fromkeys([config for pair in clashes for config in pair] + split))
         documents |= {config: run.plan.apply(config) for config in suspects if config not in documents}
         strict |= {check.config for check in wrong if check.required}
-        await verifier.settle(documents, fresh={check.config for check in checks}, strict=strict)
+        # Every check gets as many fresh sends as on a consistent server without corroboration:
+        # a lie told twice must not settle a step that decides what the answer keeps.
+        fresh = dict.fromkeys((check.config for check in checks), max(2, judge.repeat))
+        await verifier.settle(documents, fresh=fresh, strict=strict)
         if verifier.spent:
             return result(reason="unfinished")
         overturned = {
