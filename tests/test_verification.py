@@ -210,3 +210,26 @@ async def test_a_search_whose_answers_stay_unresolved_stops_at_a_few_times_the_p
     assert give_up < 201
     assert give_up <= calls["all"] - 2 <= give_up + 4
     assert caught.value.result is not None and caught.value.result.stats.requests == calls["all"]
+
+
+async def test_a_search_far_past_what_the_plan_provides_for_stops_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Contradicting answers can send a minimisation round its retries thousands of times; the
+    # factor that stops it is made small here so that an ordinary search reaches it.
+    import reqbisect.phases
+    from reqbisect import Inconclusive, abisect_documents
+    from reqbisect.budget import plan_bound
+    from reqbisect.mode import Mode
+    from reqbisect.plan import make_plan
+
+    good = {"fields": {f"f{i}": i for i in range(64)}}
+    bad = {"fields": {f"f{i}": -i for i in range(64)}}
+    needed = {"f3", "f17", "f40", "f41", "f60"}
+
+    def test(document: Any) -> Outcome:
+        return Outcome.GOOD if all(document["fields"][name] >= 0 for name in needed) else Outcome.BAD
+
+    planned = plan_bound(make_plan(Mode.FIX, good, bad).space, concurrency=1).search
+    monkeypatch.setattr(reqbisect.phases, "ASTRAY_AFTER", 10 / planned)
+    with pytest.raises(Inconclusive, match="far more than the changes that matter would need") as caught:
+        await abisect_documents(good, bad, test, concurrency=1)
+    assert caught.value.result is not None and caught.value.result.stats.candidates == 10

@@ -127,6 +127,11 @@ def conclude(
             "if the server checks a signature, timestamp or nonce, re-sign each candidate with a hook "
             "(--hook / prepare=), or say what good and bad look like with --good-if/--bad-if"
         )
+    elif searched.astray:
+        reason = (
+            f"the search asked {judged} questions, far more than the changes that matter would need, "
+            "and stopped: its answers contradict each other (a flaky server?); try --repeat 3"
+        )
     elif searched.halt is not None:
         reason = f"--max-time ({run.options.max_time}s) ran out before the search finished"
     elif searched.state is State.SPENT:

@@ -190,11 +190,18 @@ class Searched:
     votes: Mapping[Config, tuple[Outcome, ...]] = field(default_factory=dict)
     #: The baselines it started from.
     baselines: Baselines | None = None
+    #: The configurations whose answers the search used, in order.
+    path: tuple[Config, ...] = ()
+    #: The search stopped after far more questions than the plan provides for (:data:`ASTRAY_AFTER`).
+    astray: bool = False
 
 
 #: How many times the questions two causes need (``budget.plan_bound``) a search may ask
 #: while its answers stay mostly unresolved (a lie sent it astray, or the oracle cannot tell).
 HOPELESS_AFTER = 4
+#: ... and in any case: answers that contradict each other can send a minimisation round and
+#: round its retries (thousands of questions over a few hundred changes).
+ASTRAY_AFTER = 16
 
 
 async def search(run: Run, baselines: Baselines, *, known: Mapping[Config, Outcome] | None = None) -> Searched:
@@ -214,7 +221,8 @@ async def search(run: Run, baselines: Baselines, *, known: Mapping[Config, Outco
     votes: dict[Config, tuple[Outcome, ...]] = {}
     # A search whose answers stay mostly unresolved ends inconclusive whatever else it asks
     # (evidence.hopeless): past a few times what two causes need, it stops asking.
-    give_up = HOPELESS_AFTER * plan_bound(plan.space, concurrency=1).search
+    planned = plan_bound(plan.space, concurrency=1).search
+    astray = False
 
     async def evaluate(candidate: Candidate) -> Outcome:
         judged = await judge.votes(plan.apply(candidate.config), role=Role.CANDIDATE, times=judge.repeat)
@@ -223,7 +231,10 @@ async def search(run: Run, baselines: Baselines, *, known: Mapping[Config, Outco
 
     def on_outcome(candidate: Candidate, outcome: Outcome) -> None:
         counts[outcome] += 1
-        if sum(counts.values()) >= give_up and hopeless(counts):
+        nonlocal astray
+        judged = sum(counts.values())
+        if judged >= HOPELESS_AFTER * planned and hopeless(counts) or judged >= ASTRAY_AFTER * planned:
+            astray |= not hopeless(counts)
             search.halt()
         run.report(
             Phase.SEARCH, in_flight=len(search.in_flight),
@@ -237,5 +248,5 @@ async def search(run: Run, baselines: Baselines, *, known: Mapping[Config, Outco
     )
     return Searched(
         best=search.best, state=search.state, halt=halt, stats=search.stats, counts=counts,
-        known=dict(search.known), votes=votes, baselines=baselines,
+        known=dict(search.known), votes=votes, baselines=baselines, path=search.path, astray=astray,
     )

@@ -299,7 +299,9 @@ async def _verify(run: Run, searched: Searched) -> Verification:
         if split:
             verifier.doubts.append(f"{len(split)} candidates got votes that disagree")
         documents = {check.config: check.document for check in checks}
-        suspects = list(dict.fromkeys([config for pair in clashes for config in pair] + split))
+        # Only answers the search used can change its answer: the others are not re-asked.
+        used = set(current.path)
+        suspects = [config for config in dict.fromkeys([c for pair in clashes for c in pair] + split) if config in used]
         documents |= {config: run.plan.apply(config) for config in suspects if config not in documents}
         strict |= {check.config for check in wrong if check.required}
         # Every check gets as many fresh sends as on a consistent server without corroboration:

@@ -12,8 +12,9 @@ from __future__ import annotations
 from reqbisect.outcome import Outcome
 from reqbisect.search.dd import isolate
 from reqbisect.search.ddmin import minimise
-from reqbisect.search.engine import Ask, AskAll, Best, Candidate, Done, Search, SearchStats, State, Step
+from reqbisect.search.engine import Candidate, Search, SearchStats, State
 from reqbisect.search.space import Config, Space
+from reqbisect.search.steps import Ask, AskAll, Best, Done, Step
 
 __all__ = [
     "Ask",

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reqbisect.outcome import Outcome
-from reqbisect.search.engine import Ask, Best, Done, Step
+from reqbisect.search.steps import Ask, Best, Done, Step
 from reqbisect.search.space import Config, Space
 
 

@@ -51,7 +51,7 @@ import math
 from dataclasses import dataclass, replace
 
 from reqbisect.outcome import Outcome
-from reqbisect.search.engine import Ask, AskAll, Best, Done, Step
+from reqbisect.search.steps import Ask, AskAll, Best, Done, Step
 from reqbisect.search.space import Config, Space
 
 

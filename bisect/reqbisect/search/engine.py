@@ -1,7 +1,7 @@
 """The sans-I/O search engine: candidates out, outcomes in.
 
 A *strategy* (``ddmin.py``, ``dd.py``) is written as if it ran alone, one
-question at a time: each step is either an :class:`Ask` (test this
+question at a time: each step (``steps.py``) is either an :class:`Ask` (test this
 configuration, then continue with ``then(outcome)``) or :class:`Done`. Steps are
 immutable and ``then`` is pure, so the engine can look ahead: it explores the
 tree of possible futures, most probable first, and proposes the configurations
@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 
 from reqbisect.outcome import Outcome
 from reqbisect.search.space import Config
-
+from reqbisect.search.steps import Ask, AskAll, Best, Done, Step
 
 #: At most this many unanswered questions are looked at per proposal (the cost of looking ahead).
 _MAX_EXPANDED = 512
@@ -63,58 +63,6 @@ class State(enum.Enum):
 
     def __repr__(self) -> str:
         return f"State.{self.name}"
-
-
-@dataclass(frozen=True, slots=True)
-class Best:
-    """The best answer known at some point of a search."""
-
-    #: Configuration known (or, before verification, believed) to be good.
-    good: Config
-    #: Configuration known to be bad.
-    bad: Config
-    #: True once every single-change step away from ``good``/``bad`` was tested
-    #: with a definite outcome that does not flip it.
-    minimal: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Ask:
-    """One question of a strategy: test ``config``, then continue with ``then``."""
-
-    config: Config
-    #: The strategy's estimate that the answer is GOOD (for speculation only).
-    p_good: float
-    then: Callable[[Outcome], Step]
-    #: What the strategy would answer if it had to stop here.
-    best: Best
-
-
-@dataclass(frozen=True, slots=True)
-class AskAll:
-    """Questions whose answers do not change which of them are asked: test all, then ``then``.
-
-    A strategy that removes each of several changes alone from one
-    configuration asks them as one step: all are committed at once, so they
-    go out in one round as far as ``-j`` allows, and ``then`` sees every
-    answer, in the order of ``configs``.
-    """
-
-    configs: tuple[Config, ...]
-    #: The strategy's estimate that each answer is GOOD (for speculation only).
-    p_good: float
-    then: Callable[[tuple[Outcome, ...]], Step]
-    best: Best
-
-
-@dataclass(frozen=True, slots=True)
-class Done:
-    """The strategy's final answer."""
-
-    best: Best
-
-
-Step = Ask | AskAll | Done
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +153,7 @@ class Search:
         self._rounds = 0
         self._answered_round = 0
         self._sent: set[Config] = set()
+        self._path: list[Config] = []
         self._advance()
 
     # -- state ---------------------------------------------------------------
@@ -233,6 +182,11 @@ class Search:
     @property
     def known(self) -> Mapping[Config, Outcome]:
         return self._known
+
+    @property
+    def path(self) -> tuple[Config, ...]:
+        """The configurations whose answers the strategy used, in order (the committed path)."""
+        return tuple(self._path)
 
     @property
     def stats(self) -> SearchStats:
@@ -389,6 +343,7 @@ class Search:
 
     def _advance(self) -> None:
         while (known := self._answers(self._root)) is not None:
+            self._path.extend(_asked(self._root.step))
             for config in dict.fromkeys(_asked(self._root.step)):
                 if config in self._sent:
                     self._sent.discard(config)

@@ -8,8 +8,8 @@ too. The shrink (``reqbisect.shrink``) asks only what this does not settle.
 from __future__ import annotations
 
 from reqbisect.outcome import Outcome
-from reqbisect.search.engine import Ask, AskAll, Step
 from reqbisect.search.space import Config
+from reqbisect.search.steps import Ask, AskAll, Step
 
 __all__ = ["implied"]
 
