@@ -227,6 +227,7 @@ async def verify(run: Run, searched: Searched) -> Verification:
 
 async def _verify(run: Run, searched: Searched) -> Verification:
     judge = run.judge
+    twice = max(2, judge.repeat)  # fresh sends of what is not corroborated (--repeat if more)
     before = judge.budget.sent
     searching = 0  # requests the repeated searches sent
     verifier = _Verifier(run, searched)
@@ -254,9 +255,9 @@ async def _verify(run: Run, searched: Searched) -> Verification:
         # those sends count, and it gets the rest.
         ends = current.baselines.known if current.baselines is not None else {}
         confirm = {
-            check.config: (check.document, max(2, judge.repeat) - verifier.fresh[check.config])
+            check.config: (check.document, twice - verifier.fresh[check.config])
             for check in checks[:2]
-            if verifier.fresh[check.config] < max(2, judge.repeat) and check.config not in ends
+            if verifier.fresh[check.config] < twice and check.config not in ends
         }
         # A search that ended early, or whose answers were mostly unresolved, is inconclusive
         # whatever is re-asked: the pair's fresh answers are kept for the report, nothing more.
@@ -279,7 +280,7 @@ async def _verify(run: Run, searched: Searched) -> Verification:
                 times = (
                     0 if corroborated(check.config, outcome, known, top=verifier.top, by=2)
                     else judge.repeat if corroborated(check.config, outcome, known, top=verifier.top)
-                    else max(2, judge.repeat)
+                    else twice
                 )
                 if outcome is Outcome.UNRESOLVED and check.root:
                     times = max(times, judge.repeat)
@@ -306,7 +307,7 @@ async def _verify(run: Run, searched: Searched) -> Verification:
         strict |= {check.config for check in wrong if check.required}
         # Every check gets as many fresh sends as on a consistent server without corroboration:
         # a lie told twice must not settle a step that decides what the answer keeps.
-        fresh = dict.fromkeys((check.config for check in checks), max(2, judge.repeat))
+        fresh = dict.fromkeys((check.config for check in checks), twice)
         await verifier.settle(documents, fresh=fresh, strict=strict)
         if verifier.spent:
             return result(reason="unfinished")
