@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from reqbisect.search import AskAll, Candidate, Config, Done, Outcome, Search, Space, State, minimise
+from reqbisect.search import AskAll, Best, Candidate, Config, Done, Outcome, Search, Space, State, minimise
 from reqbisect.search.implied import implied
 
 GOOD, BAD, UNRESOLVED = Outcome.GOOD, Outcome.BAD, Outcome.UNRESOLVED
@@ -35,7 +37,7 @@ def like_a_schema(config: Config) -> Outcome:
     return GOOD if {1, 2} <= config else UNRESOLVED
 
 
-def batches(search: Search, oracle: object, slots: int) -> list[list[Candidate]]:
+def batches(search: Search, oracle: Callable[[Config], Outcome], slots: int) -> list[list[Candidate]]:
     """Every propose() answer, answering the oldest candidate in flight each time."""
     seen: list[list[Candidate]] = []
     in_flight: list[Candidate] = []
@@ -45,7 +47,7 @@ def batches(search: Search, oracle: object, slots: int) -> list[list[Candidate]]
             seen.append(fresh)
         in_flight.extend(fresh)
         candidate = in_flight.pop(0)
-        search.feed(candidate, oracle(candidate.config))  # type: ignore[operator]
+        search.feed(candidate, oracle(candidate.config))
     for leftover in in_flight:
         search.cancel(leftover)
     return seen
@@ -61,13 +63,14 @@ def test_the_fields_of_a_needed_object_are_probed_in_one_committed_step(slots: i
     proposed = [c for batch in batches(search, like_a_schema, slots) for c in batch]
     assert search.best.good == frozenset({0, 1, 2})
     assert search.best.minimal
-    # One configuration per field, each missing exactly that field from the same configuration.
-    probes = [c for c in proposed if c.committed and len(c.config) >= 5 and 0 in c.config]
-    kept = frozenset().union(*(c.config for c in probes[:5]))
-    assert sorted(next(iter(kept - c.config)) for c in probes[:5]) == list(FIELDS)
+    # Each field removed alone from one configuration that holds the object and all its fields.
+    probes = [c for c in proposed if 0 in c.config and len(set(FIELDS) - c.config) == 1]
+    assert sorted(next(iter(set(FIELDS) - c.config)) for c in probes) == list(FIELDS)
+    assert len({c.config | set(FIELDS) for c in probes}) == 1
+    assert all(c.committed for c in probes)
     if slots == 8:
         # All five were committed by one proposal: they went out in one round.
-        assert len({c.round for c in probes[:5]}) == 1
+        assert len({c.round for c in probes}) == 1
 
 
 def test_probing_costs_no_more_than_deciding_each_field_alone() -> None:
@@ -86,7 +89,7 @@ def test_fields_that_can_each_go_but_not_together_restart_without_probing() -> N
             return BAD
         return GOOD if 1 in config and (3 in config or 4 in config) else UNRESOLVED
 
-    answers = {}
+    answers: dict[int, Config] = {}
     for slots in (1, 3, 8):
         search = fix()
         asked = [c.config for batch in batches(search, either, slots) for c in batch]
@@ -122,8 +125,6 @@ def test_implied_answers_the_questions_of_a_step_that_earlier_answers_settle() -
     def then(outcomes: tuple[Outcome, ...]) -> Done:
         seen.append(outcomes)
         return Done(best=step.best)
-
-    from reqbisect.search import Best
 
     step = AskAll(configs=(a, b, c), p_good=0.5, then=then, best=Best(good=frozenset(), bad=frozenset()))
     # {1} lies inside a configuration that lost: it is answered BAD without asking.

@@ -15,10 +15,15 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from reqbisect import abisect
+import reqbisect.phases
+from reqbisect import Inconclusive, abisect, abisect_documents
+from reqbisect.budget import plan_bound
 from reqbisect.cli import cli
 from reqbisect.evidence import Ledger, contradictions, corroborated
+from reqbisect.mode import Mode
 from reqbisect.outcome import Outcome
+from reqbisect.phases import HOPELESS_AFTER
+from reqbisect.plan import make_plan
 
 from .conftest import serve
 
@@ -188,12 +193,6 @@ async def test_a_lie_to_a_baseline_is_outvoted_by_two_more_sends_and_makes_the_r
 
 
 async def test_a_search_whose_answers_stay_unresolved_stops_at_a_few_times_the_plan() -> None:
-    from reqbisect import Inconclusive, abisect_documents
-    from reqbisect.budget import plan_bound
-    from reqbisect.mode import Mode
-    from reqbisect.phases import HOPELESS_AFTER
-    from reqbisect.plan import make_plan
-
     good = {"fields": {f"f{i}": i for i in range(200)}, "flag": True}
     bad = {"fields": {f"f{i}": -i for i in range(200)}, "flag": False}
     # Only the two documents themselves get a verdict: anything in between fails some other way.
@@ -215,12 +214,6 @@ async def test_a_search_whose_answers_stay_unresolved_stops_at_a_few_times_the_p
 async def test_a_search_far_past_what_the_plan_provides_for_stops_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     # Contradicting answers can send a minimisation round its retries thousands of times; the
     # factor that stops it is made small here so that an ordinary search reaches it.
-    import reqbisect.phases
-    from reqbisect import Inconclusive, abisect_documents
-    from reqbisect.budget import plan_bound
-    from reqbisect.mode import Mode
-    from reqbisect.plan import make_plan
-
     good = {"fields": {f"f{i}": i for i in range(64)}}
     bad = {"fields": {f"f{i}": -i for i in range(64)}}
     needed = {"f3", "f17", "f40", "f41", "f60"}

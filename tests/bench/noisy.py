@@ -43,6 +43,7 @@ import reqbisect  # noqa: E402
 from reqbisect.formats import load_request  # noqa: E402
 from reqbisect.hooks import load_hook  # noqa: E402
 from reqbisect.wire import to_wire  # noqa: E402
+from tests.conftest import load_case_app  # noqa: E402
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -111,16 +112,6 @@ class Liar:
         await send({"type": "http.response.body", "body": answer.body})
 
 
-def case_app(name: str) -> Any:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(f"noisy_case_{name.replace('-', '_')}", ROOT / "cases" / name / "app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.app
-
-
 async def true_answer(app: Any, capture: Any, hook: Any) -> Answer:
     document = capture.document
     if hook is not None:
@@ -150,7 +141,7 @@ async def one_run(name: str, seed: int, rate: float, repeat: int, tally: Tally) 
     expected = json.loads((folder / "expected.json").read_text())
     hook = load_hook(f"{folder}/{expected['hook']}") if expected.get("hook") else None
     good, bad = load_request(next(folder.glob("good.*"))), load_request(next(folder.glob("bad.*")))
-    app = case_app(name)
+    app = load_case_app(name)
     liar = Liar(app, seed, rate, await true_answer(app, good, hook), await true_answer(app, bad, hook))
     tally.runs += 1
     try:

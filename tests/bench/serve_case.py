@@ -8,7 +8,6 @@ as the tests start it (``tests/servers.py``); its origin, and the CA file to pas
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import sys
 import threading
 from pathlib import Path
@@ -19,18 +18,10 @@ import uvicorn
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def load(name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(f"case_{name}", ROOT / "cases" / name / "app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.app
-
-
 def main() -> None:
     name, port, latency = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]) / 1000
+    sys.path.insert(0, str(ROOT))
     if (ROOT / "cases" / name / "server.py").is_file():
-        sys.path.insert(0, str(ROOT))
         from tests.servers import serve_case
 
         with serve_case(name, port, latency) as origin:
@@ -40,7 +31,9 @@ def main() -> None:
             except KeyboardInterrupt:
                 pass
         return
-    app = load(name)
+    from tests.conftest import load_case_app
+
+    app = load_case_app(name)
 
     async def slow(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":

@@ -206,8 +206,12 @@ def _probe(state: _State, fields: tuple[int, ...]) -> Step:
         needed = tuple(f for f in fields if f not in removable)
         kept = state.space.without(state.kept, removable)
         todo = tuple(i for i in state.todo if i in kept and i not in needed)
-        # One removable field: the new ``kept`` is the configuration that answer was about.
-        sure = {0: state.sure, 1: None}.get(len(removable), state.kept if state.sure is None else state.sure)
+        if len(removable) == 1:
+            sure = None  # the new ``kept`` is the very configuration that answer was about
+        elif removable:
+            sure = state.kept if state.sure is None else state.sure
+        else:
+            sure = state.sure
         return _next_chunk(
             replace(
                 state,

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import enum
 import heapq
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from reqbisect.outcome import Outcome
